@@ -1,0 +1,341 @@
+"""RabbitMQ adapters on pika's AsyncioConnection: a confirming publisher and a consumer.
+
+pika is callback-based; these classes turn its callbacks into futures on the running loop.
+Both reconnect by themselves with backoff and report `ready` while connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pika
+import structlog
+from pika.adapters.asyncio_connection import AsyncioConnection
+from pika.channel import Channel
+from pika.spec import Basic, BasicProperties
+
+from alertflow.backends.ports import BrokerUnavailable, MessageHandler, Verdict
+from alertflow.domain.alert import Alert, encode_alert
+
+log = structlog.get_logger("alertflow.rabbitmq")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSpec:
+    """The work queue and its dead-letter queue, declared identically by every role."""
+
+    name: str = "alertflow.alerts"
+    queue_type: str = "quorum"  # or "classic"
+    delivery_limit: int = 5
+
+    @property
+    def dead_letter_name(self) -> str:
+        return self.name + ".dead"
+
+    def arguments(self) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "x-queue-type": self.queue_type,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": self.dead_letter_name,
+        }
+        if self.queue_type == "quorum":
+            # at-least-once dead-lettering needs reject-publish overflow (RabbitMQ ≥ 3.10).
+            args |= {
+                "x-delivery-limit": self.delivery_limit,
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            }
+        return args
+
+    def dead_letter_arguments(self) -> dict[str, Any]:
+        return {"x-queue-type": self.queue_type}
+
+
+def _future() -> asyncio.Future[Any]:
+    return asyncio.get_running_loop().create_future()
+
+
+def _resolve(future: asyncio.Future[Any], value: Any = None) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
+async def _open(
+    url: str, on_close: Callable[[Exception], None]
+) -> tuple[AsyncioConnection, Channel]:
+    opened: asyncio.Future[AsyncioConnection] = _future()
+    parameters = pika.URLParameters(url)
+    parameters.connection_attempts = 1
+    parameters.socket_timeout = 3
+    parameters.blocked_connection_timeout = 30
+
+    def closed(_connection: AsyncioConnection, reason: Exception) -> None:
+        _fail(opened, BrokerUnavailable(str(reason)))
+        on_close(reason)
+
+    connection = AsyncioConnection(
+        parameters,
+        on_open_callback=lambda conn: _resolve(opened, conn),
+        on_open_error_callback=lambda _c, err: _fail(opened, BrokerUnavailable(str(err))),
+        on_close_callback=closed,
+        custom_ioloop=asyncio.get_running_loop(),
+    )
+    try:
+        await asyncio.wait_for(opened, 10)
+        channel_ready: asyncio.Future[Channel] = _future()
+        connection.channel(on_open_callback=lambda ch: _resolve(channel_ready, ch))
+        channel = await asyncio.wait_for(channel_ready, 10)
+    except BaseException:
+        if connection.is_open:
+            connection.close()
+        raise
+    return connection, channel
+
+
+async def _declare(channel: Channel, spec: QueueSpec) -> None:
+    for name, arguments in (
+        (spec.dead_letter_name, spec.dead_letter_arguments()),
+        (spec.name, spec.arguments()),
+    ):
+        done: asyncio.Future[Any] = _future()
+        channel.queue_declare(name, durable=True, arguments=arguments,
+                              callback=lambda frame, d=done: _resolve(d, frame))
+        await asyncio.wait_for(done, 10)
+
+
+async def _backoff(attempt: int) -> None:
+    await asyncio.sleep(min(0.1 * 2**attempt, 3.0))
+
+
+class RabbitPublisher:
+    """Publishes persistent messages and waits for the broker's confirm of each.
+
+    Confirms are asynchronous: many requests publish concurrently on one channel and each waits
+    only for its own delivery tags (RabbitMQ acks them in batches with `multiple`).
+    """
+
+    def __init__(self, url: str, spec: QueueSpec, confirm_timeout_s: float = 5.0) -> None:
+        self._url = url
+        self._spec = spec
+        self._timeout = confirm_timeout_s
+        self._channel: Channel | None = None
+        self._connection: AsyncioConnection | None = None
+        self._pending: dict[int, tuple[asyncio.Future[None], str]] = {}
+        self._returned: set[str] = set()
+        self._next_tag = 1
+        self._lost = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def ready(self) -> bool:
+        return self._channel is not None and self._channel.is_open
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._keep_connected())
+
+    async def _keep_connected(self) -> None:
+        attempt = 0
+        while not self._closing:
+            try:
+                await self._connect()
+                attempt = 0
+                log.info("publisher connected", queue=self._spec.name)
+                await self._lost.wait()
+            except (BrokerUnavailable, TimeoutError, OSError) as exc:
+                log.warning("publisher cannot reach the broker", error=str(exc))
+            self._channel = None
+            self._fail_pending("broker connection lost")
+            if not self._closing:
+                await _backoff(attempt)
+                attempt += 1
+
+    async def _connect(self) -> None:
+        self._lost.clear()
+        connection, channel = await _open(self._url, lambda _reason: self._lost.set())
+        self._connection = connection
+        channel.add_on_close_callback(lambda _ch, _reason: self._lost.set())
+        await _declare(channel, self._spec)
+        selected: asyncio.Future[Any] = _future()
+        channel.confirm_delivery(self._on_confirm, callback=lambda frame: _resolve(selected))
+        await asyncio.wait_for(selected, 10)
+        channel.add_on_return_callback(self._on_return)
+        self._next_tag = 1
+        self._returned.clear()
+        self._channel = channel
+
+    def _on_return(
+        self, _ch: Channel, _method: Basic.Return, properties: BasicProperties, _body: bytes
+    ) -> None:
+        # Unroutable: the queue is gone. The ack that follows must not count as persisted.
+        if properties.message_id:
+            self._returned.add(properties.message_id)
+
+    def _on_confirm(self, frame: Any) -> None:
+        method = frame.method
+        acked = isinstance(method, Basic.Ack)
+        tags = (
+            [tag for tag in self._pending if tag <= method.delivery_tag]
+            if method.multiple
+            else [method.delivery_tag]
+        )
+        for tag in tags:
+            entry = self._pending.pop(tag, None)
+            if entry is None:
+                continue
+            future, message_id = entry
+            if acked and message_id not in self._returned:
+                _resolve(future)
+            else:
+                self._returned.discard(message_id)
+                _fail(future, BrokerUnavailable("the broker refused the message"))
+
+    def _fail_pending(self, reason: str) -> None:
+        pending, self._pending = self._pending, {}
+        for future, _ in pending.values():
+            _fail(future, BrokerUnavailable(reason))
+
+    async def publish(self, alerts: Sequence[Alert]) -> None:
+        channel = self._channel
+        if channel is None or not channel.is_open:
+            raise BrokerUnavailable("not connected to the broker")
+        futures: list[asyncio.Future[None]] = []
+        try:
+            for alert in alerts:
+                channel.basic_publish(
+                    exchange="",
+                    routing_key=self._spec.name,
+                    body=encode_alert(alert),
+                    properties=BasicProperties(
+                        message_id=alert.id, delivery_mode=2, content_type="application/json"
+                    ),
+                    mandatory=True,
+                )
+                future: asyncio.Future[None] = _future()
+                self._pending[self._next_tag] = (future, alert.id)
+                self._next_tag += 1
+                futures.append(future)
+        except Exception as exc:  # pika raises several types for a closed channel
+            for future in futures:
+                future.cancel()
+            raise BrokerUnavailable(f"publish failed: {exc}") from exc
+        try:
+            await asyncio.wait_for(asyncio.gather(*futures), self._timeout)
+        except TimeoutError as exc:
+            raise BrokerUnavailable(f"no confirm within {self._timeout:g} s") from exc
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._connection is not None and self._connection.is_open:
+            self._connection.close()
+        self._lost.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class RabbitConsumer:
+    """Consumes with a prefetch window and settles each message by its handler's verdict.
+
+    A handler that waits (Redis down) keeps its prefetch slot, so consumption pauses by itself
+    without acking, requeueing or burning delivery attempts.
+    """
+
+    def __init__(self, url: str, spec: QueueSpec, prefetch: int = 64) -> None:
+        self._url = url
+        self._spec = spec
+        self._prefetch = prefetch
+        self._channel: Channel | None = None
+        self._connection: AsyncioConnection | None = None
+        self._stopping = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._consumer_tag: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._channel is not None and self._channel.is_open
+
+    async def run(self, handler: MessageHandler) -> None:
+        attempt = 0
+        while not self._stopping.is_set():
+            try:
+                await self._consume(handler)
+                attempt = 0
+                stop = asyncio.ensure_future(self._stopping.wait())
+                lost = asyncio.ensure_future(self._lost.wait())
+                await asyncio.wait({stop, lost}, return_when=asyncio.FIRST_COMPLETED)
+                stop.cancel()
+                lost.cancel()
+            except (BrokerUnavailable, TimeoutError, OSError) as exc:
+                log.warning("consumer cannot reach the broker", error=str(exc))
+            if self._stopping.is_set():
+                await self._drain()
+                break
+            self._channel = None
+            await _backoff(attempt)
+            attempt += 1
+
+    async def _consume(self, handler: MessageHandler) -> None:
+        self._lost.clear()
+        connection, channel = await _open(self._url, lambda _reason: self._lost.set())
+        self._connection = connection
+        channel.add_on_close_callback(lambda _ch, _reason: self._lost.set())
+        await _declare(channel, self._spec)
+        qos: asyncio.Future[Any] = _future()
+        channel.basic_qos(prefetch_count=self._prefetch, callback=lambda frame: _resolve(qos))
+        await asyncio.wait_for(qos, 10)
+
+        def on_message(
+            ch: Channel, method: Basic.Deliver, properties: BasicProperties, body: bytes
+        ) -> None:
+            task = asyncio.create_task(
+                self._settle(ch, method.delivery_tag, body, properties.message_id, handler)
+            )
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+        self._consumer_tag = channel.basic_consume(self._spec.name, on_message, auto_ack=False)
+        self._channel = channel
+        log.info("consumer connected", queue=self._spec.name, prefetch=self._prefetch)
+
+    async def _settle(
+        self, channel: Channel, tag: int, body: bytes, message_id: str | None,
+        handler: MessageHandler,
+    ) -> None:
+        try:
+            verdict = await handler(body, message_id)
+        except Exception:
+            log.exception("handler failed; message returned to the queue", message_id=message_id)
+            verdict = Verdict.RETRY
+        if not channel.is_open:
+            return  # the broker redelivers it; the dedup claim absorbs a repeat
+        if verdict is Verdict.ACK:
+            channel.basic_ack(tag)
+        else:
+            channel.basic_nack(tag, requeue=verdict is Verdict.RETRY)
+
+    async def _drain(self) -> None:
+        channel = self._channel
+        if channel is not None and channel.is_open and self._consumer_tag:
+            cancelled: asyncio.Future[Any] = _future()
+            channel.basic_cancel(self._consumer_tag, callback=lambda frame: _resolve(cancelled))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(cancelled, 5)
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if self._connection is not None and self._connection.is_open:
+            self._connection.close()
+        self._channel = None
+
+    async def stop(self) -> None:
+        self._stopping.set()

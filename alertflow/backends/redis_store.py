@@ -1,0 +1,250 @@
+"""Redis adapters: the state store (Lua scripts) and the live event feed (pub/sub)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import msgspec
+import redis.asyncio as aioredis
+import structlog
+from redis.asyncio.sentinel import Sentinel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from alertflow.backends import redis_scripts
+from alertflow.backends.ports import Snapshot, StoredEvents, StoreUnavailable, Sweep
+from alertflow.domain.aggregation import LocationInfo, Outcome, location_info
+from alertflow.domain.alert import Alert
+from alertflow.domain.locations import Catalog
+
+log = structlog.get_logger("alertflow.redis")
+
+_encoder = msgspec.json.Encoder()
+_event_decoder = msgspec.json.Decoder(dict[str, Any])
+_batch_decoder = msgspec.json.Decoder(list[dict[str, Any]])
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A client for `redis://…`, `rediss://…` or `redis+sentinel://[:pw@]h1:p1,h2:p2/SERVICE/DB`.
+
+    With Sentinel, the client asks the sentinels for the current master on every reconnect,
+    so a failover is followed without a restart.
+    """
+    options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 3,
+                               "health_check_interval": 10, "retry_on_timeout": False}
+    if not url.startswith("redis+sentinel://"):
+        return aioredis.Redis.from_url(url, **options)
+    parsed = urlparse(url)
+    hosts = parsed.netloc.rsplit("@", 1)[-1]
+    password = unquote(parsed.password) if parsed.password else None
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":")
+        sentinels.append((name or host, int(port or 26379)))
+    parts = [part for part in parsed.path.split("/") if part]
+    if not parts:
+        raise ValueError("redis+sentinel:// URL needs the service name: …/SERVICE/DB")
+    db = int(parts[1]) if len(parts) > 1 else 0
+    query = parse_qs(parsed.query)
+    sentinel_password = query.get("sentinel_password", [None])[0]
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        sentinels,
+        sentinel_kwargs={"password": sentinel_password, "socket_timeout": 3},
+        password=password,
+        db=db,
+        **options,
+    )
+    master: aioredis.Redis = sentinel.master_for(parts[0])
+    return master
+
+
+def key_root(prefix: str) -> str:
+    return "{" + prefix + "}:"
+
+
+def _fragment(value: dict[str, Any]) -> str:
+    """A JSON object's members without the braces, for the scripts to splice into events."""
+    return _encoder.encode(value).decode()[1:-1]
+
+
+def _location_fragment(location: str, info: LocationInfo) -> str:
+    return _fragment({
+        "location": location, "known": info.known, "names": info.names, "zone": info.zone,
+        "zone_names": info.zone_names, "shelter_seconds": info.shelter_seconds,
+    })
+
+
+def _cause_fragment(alert: Alert) -> str:
+    return _fragment({
+        "title": alert.title, "instructions": alert.instructions, "alert_id": alert.id,
+        "issued_at": alert.issued_at, "received_at": alert.received_at, "source": alert.source,
+    })
+
+
+class RedisStateStore:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        catalog: Catalog,
+        *,
+        prefix: str = "alertflow",
+        stream_maxlen: int = 100_000,
+        dedup_ttl_s: int = 86_400,
+    ) -> None:
+        self._redis = client
+        self._catalog = catalog
+        self._root = key_root(prefix)
+        self._stream_maxlen = stream_maxlen
+        self._dedup_ttl_s = dedup_ttl_s
+        self._apply = client.register_script(redis_scripts.APPLY_ALERT)
+        self._sweep = client.register_script(redis_scripts.SWEEP)
+        self._snapshot = client.register_script(redis_scripts.SNAPSHOT)
+        # Offered on every call; Redis keeps the first (SET NX) until it loses its data.
+        self._epoch_candidate = uuid.uuid4().hex
+        self._fragments: dict[str, str] = {}
+
+    def _location_fragment(self, location: str) -> str:
+        fragment = self._fragments.get(location)
+        if fragment is None:
+            fragment = _location_fragment(location, location_info(self._catalog, location))
+            if len(self._fragments) < 10_000:  # unknown names must not grow it without bound
+                self._fragments[location] = fragment
+        return fragment
+
+    @property
+    def channel(self) -> str:
+        return self._root + "events"
+
+    async def apply(self, alert: Alert, now_ms: int) -> tuple[Outcome, int]:
+        args: list[Any] = [
+            now_ms, self._dedup_ttl_s, self._stream_maxlen, self._epoch_candidate, alert.id,
+            alert.kind, alert.issued_at, alert.ends_at, alert.type, _cause_fragment(alert),
+            len(alert.locations),
+        ]
+        for location in alert.locations:
+            args += [location, self._location_fragment(location)]
+        try:
+            outcome, count = await self._apply(keys=[self._root], args=args)
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return outcome.decode(), int(count)
+
+    async def sweep(self, now_ms: int, batch: int = 500) -> Sweep:
+        closed = 0
+        while True:
+            try:
+                count, still_open = await self._sweep(
+                    keys=[self._root],
+                    args=[now_ms, self._stream_maxlen, self._epoch_candidate, batch],
+                )
+            except UNAVAILABLE as exc:
+                raise StoreUnavailable(str(exc)) from exc
+            closed += int(count)
+            if int(count) < batch:
+                return Sweep(closed, int(still_open))
+
+    async def snapshot(self) -> Snapshot:
+        try:
+            result: list[bytes] = await self._snapshot(
+                keys=[self._root], args=[self._epoch_candidate])
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return Snapshot(
+            epoch=result[0].decode(),
+            seq=int(result[1]),
+            incidents=[_event_decoder.decode(raw) for raw in result[2:]],
+        )
+
+    async def _epoch(self) -> str:
+        # SET NX then GET: a stream that exists without an epoch never goes unlabelled.
+        await self._redis.set(self._root + "epoch", self._epoch_candidate, nx=True)
+        raw: bytes | None = await self._redis.get(self._root + "epoch")
+        return raw.decode() if raw else self._epoch_candidate
+
+    async def events_after(self, seq: int, limit: int) -> StoredEvents:
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(self._root + "epoch", self._epoch_candidate, nx=True)
+                pipe.get(self._root + "epoch")
+                pipe.xrange(self._root + "stream", f"({seq}-0", "+", count=limit)
+                pipe.xrange(self._root + "stream", "-", "+", count=1)
+                pipe.get(self._root + "seq")
+                _, epoch, entries, first, last_seq = await pipe.execute()
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        events = [_event_decoder.decode(fields[b"e"]) for _, fields in entries]
+        oldest = int(first[0][0].split(b"-")[0]) if first else int(last_seq or 0) + 1
+        covered = seq >= oldest - 1 and seq <= int(last_seq or 0)
+        return StoredEvents(epoch.decode(), covered, events if covered else [])
+
+    async def recent_events(self, limit: int) -> StoredEvents:
+        try:
+            entries: Any = await self._redis.xrevrange(self._root + "stream", count=limit)
+            epoch = await self._epoch()
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        events = [_event_decoder.decode(fields[b"e"]) for _, fields in reversed(entries)]
+        return StoredEvents(epoch, True, events)
+
+    async def ping(self) -> None:
+        try:
+            await self._redis.ping()
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    def feed(self, client: aioredis.Redis | None = None) -> RedisEventFeed:
+        return RedisEventFeed(client or self._redis, self.channel)
+
+
+class RedisEventFeed:
+    """Pub/sub on the events channel that resubscribes by itself after a lost connection.
+
+    After each (re)subscription it yields an empty batch: the consumer's cue to look for events
+    it may have missed while unsubscribed.
+    """
+
+    def __init__(self, client: aioredis.Redis, channel: str) -> None:
+        self._redis = client
+        self._channel = channel
+        self._connected = False
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
+        delay = 0.05
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                self._connected = True
+                delay = 0.05
+                yield []
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is not None and message["type"] == "message":
+                        yield _batch_decoder.decode(message["data"])
+            except UNAVAILABLE as exc:
+                if self._connected:
+                    log.warning("event feed lost Redis", error=str(exc))
+                self._connected = False
+            finally:
+                self._connected = False
+                try:
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                except Exception:  # the connection is already gone; nothing to release
+                    log.debug("pubsub close failed")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def close(self) -> None:
+        await self._redis.aclose()

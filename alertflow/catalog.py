@@ -1,0 +1,31 @@
+"""Loading the location catalog: the bundled one, a file, or none."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from alertflow.domain.locations import Catalog
+
+BUNDLED = "bundled"
+
+
+def load_catalog(source: str = BUNDLED) -> Catalog:
+    if source == "none":
+        return Catalog.empty()
+    if source == BUNDLED:
+        text = resources.files("alertflow").joinpath("data/locations-il.json").read_text("utf-8")
+    else:
+        text = Path(source).read_text("utf-8")
+    return Catalog.from_records(json.loads(text))
+
+
+def catalog_json(catalog: Catalog) -> bytes:
+    """The catalog as clients get it from `GET /v1/locations`, in the file's own shape."""
+    records = [
+        {"id": area.id, "name": dict(area.names), "zone": dict(area.zone_names),
+         "shelter_seconds": area.shelter_seconds, "lat": area.lat, "lng": area.lng}
+        for area in catalog.areas.values()
+    ]
+    return json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,529 @@
+// The area map: every catalogue area as a dot on an SVG, placed by an equirectangular
+// projection fitted to the catalogue's bounding box. No tiles, no network.
+//
+// Each area is one <circle class="area" data-location="ID">. Its state is a class:
+//   active kind-alert  — under alert (red, filled, pulses a few times when it starts)
+//   active kind-early  — early warning (amber, with a diamond outline)
+//   cleared            — all-clear (green hollow ring) for a few seconds
+//   (none)             — quiet; removing "active" lets CSS fade the dot back to grey
+// Shapes differ as well as colours, so colour is never the only cue.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const WIDTH = 1000; // user units across the catalogue's longitude span
+const PAD = 40; // user units of margin around the catalogue's bounding box
+const CLEAR_MS = 8000; // how long an all-clear stays green
+const FADE_MS = 3000; // matches the CSS transition on .area
+const MAX_ZOOM = 40;
+const HIT_PX = 14; // pointer distance (screen px) that still "touches" an area
+
+function el(name, attrs = {}, parent = null) {
+  const node = document.createElementNS(SVG_NS, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+export class AreaMap {
+  /**
+   * @param {HTMLElement} root container (#map); gets the SVG and the tooltip
+   * @param {{describe: (id: string) => object, onToggleMine: (id: string) => void}} hooks
+   */
+  constructor(root, hooks) {
+    this.root = root;
+    this.hooks = hooks;
+    this.ids = [];
+    this.xs = new Float64Array(0);
+    this.ys = new Float64Array(0);
+    this.index = new Map();
+    this.dots = [];
+    this.state = new Map(); // id -> "alert" | "early" | "clear" | "ended"
+    this.timers = new Map();
+    this.marks = new Map(); // id -> [overlay elements]
+    this.mine = new Set();
+    this.pinned = null;
+    this.pointers = new Map();
+    this.gesture = null;
+
+    this.svg = el("svg", { class: "map-svg", "aria-hidden": "true", focusable: "false" });
+    root.appendChild(this.svg);
+    this.tooltip = document.createElement("div");
+    this.tooltip.className = "map-tooltip";
+    this.tooltip.hidden = true;
+    root.appendChild(this.tooltip);
+
+    this.#bindPointer();
+    this.#bindKeys();
+    new ResizeObserver(() => this.#fitAspect()).observe(root);
+  }
+
+  /** Draw the catalogue: [{id, lat, lng}, …]. */
+  setAreas(areas) {
+    const usable = areas.filter((a) => Number.isFinite(a.lat) && Number.isFinite(a.lng));
+    const lats = usable.map((a) => a.lat);
+    const lngs = usable.map((a) => a.lng);
+    const [minLat, maxLat] = [Math.min(...lats), Math.max(...lats)];
+    const [minLng, maxLng] = [Math.min(...lngs), Math.max(...lngs)];
+    // Equirectangular: shrink longitude by cos(mid-latitude) so distances look right.
+    const kx = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
+    const scale = WIDTH / ((maxLng - minLng) * kx);
+    this.full = {
+      x: 0,
+      y: 0,
+      w: WIDTH + 2 * PAD,
+      h: (maxLat - minLat) * scale + 2 * PAD,
+    };
+
+    this.svg.replaceChildren();
+    this.layers = {};
+    const land = el("path", { class: "land" }, this.svg);
+    for (const name of ["base", "mine", "fading", "active", "marks"]) {
+      this.layers[name] = el("g", { class: `layer-${name}` }, this.svg);
+    }
+    this.focusRing = el("circle", { class: "focus-ring", r: 0 }, this.svg);
+    this.focusRing.style.display = "none";
+
+    this.ids = usable.map((a) => a.id);
+    this.xs = new Float64Array(usable.length);
+    this.ys = new Float64Array(usable.length);
+    this.index.clear();
+    this.dots = [];
+    // The land is the union of generous discs around every area: a soft silhouette of the
+    // populated country drawn as one path (one element instead of 1,340).
+    const landR = 20;
+    let d = "";
+    usable.forEach((a, i) => {
+      const x = PAD + (a.lng - minLng) * kx * scale;
+      const y = PAD + (maxLat - a.lat) * scale;
+      this.xs[i] = x;
+      this.ys[i] = y;
+      this.index.set(a.id, i);
+      d += `M${(x - landR).toFixed(1)},${y.toFixed(1)}a${landR},${landR} 0 1,0 ${2 * landR},0a${landR},${landR} 0 1,0 ${-2 * landR},0`;
+      const dot = el("circle", {
+        class: "area",
+        cx: x.toFixed(1),
+        cy: y.toFixed(1),
+        "data-location": a.id,
+      });
+      this.dots.push(dot);
+    });
+    land.setAttribute("d", d);
+    const frag = document.createDocumentFragment();
+    this.dots.forEach((dot) => frag.appendChild(dot));
+    this.layers.base.appendChild(frag);
+
+    // Re-apply state that arrived before the catalogue did.
+    for (const [id, kind] of this.state) this.#apply(id, kind);
+    for (const id of this.mine) this.#place(id);
+    this.reset();
+  }
+
+  has(id) {
+    return this.index.has(id);
+  }
+
+  /** Set an area's state: "alert" | "early" | "clear" | "ended" | null. */
+  setState(id, kind) {
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+    if (kind === null) this.state.delete(id);
+    else this.state.set(id, kind);
+    this.#apply(id, kind);
+    if (kind === "clear") {
+      this.timers.set(
+        id,
+        setTimeout(() => this.setState(id, "ended"), CLEAR_MS),
+      );
+    } else if (kind === "ended") {
+      this.timers.set(
+        id,
+        setTimeout(() => {
+          this.state.delete(id);
+          this.timers.delete(id);
+          this.#place(id);
+        }, FADE_MS),
+      );
+    }
+    if (this.pinned === id || this.hovered === id) this.#renderTooltip(id);
+  }
+
+  /** Mark the user's areas (a Set of ids). */
+  setMine(ids) {
+    const before = this.mine;
+    this.mine = new Set(ids);
+    for (const id of new Set([...before, ...this.mine])) {
+      const i = this.index.get(id);
+      if (i === undefined) continue;
+      this.dots[i].classList.toggle("mine", this.mine.has(id));
+      this.#place(id);
+    }
+    if (this.pinned) this.#renderTooltip(this.pinned);
+  }
+
+  /** Outline one area (e.g. while its row in the list is hovered); null hides it. */
+  highlight(id) {
+    const i = id == null ? undefined : this.index.get(id);
+    if (i === undefined) {
+      this.focusRing.style.display = "none";
+      return;
+    }
+    this.focusRing.setAttribute("cx", this.xs[i]);
+    this.focusRing.setAttribute("cy", this.ys[i]);
+    this.focusRing.style.display = "";
+  }
+
+  /** Zoom to one area and show its details. */
+  focusArea(id) {
+    const i = this.index.get(id);
+    if (i === undefined) return;
+    const w = this.full.w / 8;
+    this.#setView({ x: this.xs[i] - w / 2, y: this.ys[i] - (w * this.#aspect()) / 2, w, h: w * this.#aspect() });
+    this.#pin(id);
+  }
+
+  /** Zoom to the areas currently under alert (the whole country when there are none). */
+  showActive() {
+    const idx = [...this.state]
+      .filter(([, kind]) => kind === "alert" || kind === "early")
+      .map(([id]) => this.index.get(id))
+      .filter((i) => i !== undefined);
+    if (!idx.length) return this.reset();
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const i of idx) {
+      x0 = Math.min(x0, this.xs[i]);
+      x1 = Math.max(x1, this.xs[i]);
+      y0 = Math.min(y0, this.ys[i]);
+      y1 = Math.max(y1, this.ys[i]);
+    }
+    const margin = 60;
+    this.#fitBox(x0 - margin, y0 - margin, x1 + margin, y1 + margin);
+  }
+
+  reset() {
+    if (!this.full) return;
+    this.#fitBox(this.full.x, this.full.y, this.full.x + this.full.w, this.full.y + this.full.h);
+  }
+
+  zoom(factor) {
+    if (!this.view) return;
+    const cx = this.view.x + this.view.w / 2;
+    const cy = this.view.y + this.view.h / 2;
+    this.#zoomAt(factor, cx, cy);
+  }
+
+  /** Re-render the tooltip (e.g. after a language change). */
+  refresh() {
+    const id = this.pinned ?? this.hovered;
+    if (id) this.#renderTooltip(id);
+  }
+
+  // --- state rendering -------------------------------------------------------------------
+
+  #apply(id, kind) {
+    const i = this.index.get(id);
+    if (i === undefined) return;
+    const dot = this.dots[i];
+    const active = kind === "alert" || kind === "early";
+    dot.classList.toggle("active", active);
+    dot.classList.toggle("kind-alert", kind === "alert");
+    dot.classList.toggle("kind-early", kind === "early");
+    dot.classList.toggle("cleared", kind === "clear");
+    this.#place(id);
+    this.#removeMarks(id);
+    if (active) {
+      const marks = [];
+      // A few pulses when the alert starts draw the eye, then the dot stays still.
+      marks.push(el("circle", { class: `pulse pulse-${kind}`, cx: this.xs[i], cy: this.ys[i] }, this.layers.marks));
+      if (kind === "early") {
+        const diamond = el("path", { class: "mark-early", d: "M0,-1L1,0L0,1L-1,0Z" }, this.layers.marks);
+        diamond.style.setProperty("--x", `${this.xs[i]}px`);
+        diamond.style.setProperty("--y", `${this.ys[i]}px`);
+        marks.push(diamond);
+      }
+      this.marks.set(id, marks);
+    }
+  }
+
+  #removeMarks(id) {
+    for (const m of this.marks.get(id) ?? []) m.remove();
+    this.marks.delete(id);
+  }
+
+  // Paint order is document order in SVG: alerts above everything, then fading dots, then the
+  // user's areas, then the rest.
+  #place(id) {
+    const i = this.index.get(id);
+    if (i === undefined) return;
+    const kind = this.state.get(id);
+    let layer = "base";
+    if (kind === "alert" || kind === "early" || kind === "clear") layer = "active";
+    else if (kind === "ended") layer = "fading";
+    else if (this.mine.has(id)) layer = "mine";
+    const target = this.layers[layer];
+    if (this.dots[i].parentNode !== target) target.appendChild(this.dots[i]);
+  }
+
+  // --- view box: pan and zoom --------------------------------------------------------------
+
+  #aspect() {
+    const r = this.root.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 ? r.height / r.width : this.full.h / this.full.w;
+  }
+
+  #fitBox(x0, y0, x1, y1) {
+    const aspect = this.#aspect();
+    let w = x1 - x0;
+    let h = y1 - y0;
+    if (h / w > aspect) w = h / aspect;
+    else h = w * aspect;
+    const cx = (x0 + x1) / 2;
+    const cy = (y0 + y1) / 2;
+    this.#setView({ x: cx - w / 2, y: cy - h / 2, w, h });
+  }
+
+  #fitAspect() {
+    if (!this.view) return;
+    // Keep the centre and the horizontal extent; follow the container's shape.
+    const { x, y, w, h } = this.view;
+    const nh = w * this.#aspect();
+    this.#setView({ x, y: y + h / 2 - nh / 2, w, h: nh });
+  }
+
+  #setView(v) {
+    const full = this.full;
+    const aspect = v.h / v.w;
+    // Never zoom out past the whole country nor in past MAX_ZOOM.
+    const maxW = Math.max(full.w, full.h / aspect);
+    const minW = full.w / MAX_ZOOM;
+    const w = Math.min(maxW, Math.max(minW, v.w));
+    const h = w * aspect;
+    let x = v.x + (v.w - w) / 2;
+    let y = v.y + (v.h - h) / 2;
+    // Keep the view over the country: centre when larger, clamp edges otherwise.
+    x = w >= full.w ? full.x + (full.w - w) / 2 : Math.min(Math.max(x, full.x), full.x + full.w - w);
+    y = h >= full.h ? full.y + (full.h - h) / 2 : Math.min(Math.max(y, full.y), full.y + full.h - h);
+    this.view = { x, y, w, h };
+    this.svg.setAttribute("viewBox", `${x.toFixed(2)} ${y.toFixed(2)} ${w.toFixed(2)} ${h.toFixed(2)}`);
+    // Dots grow more slowly than the map when zooming in, so dense cities separate.
+    const u = Math.pow(w / full.w, 0.65);
+    this.svg.style.setProperty("--u", u.toFixed(4));
+    if (this.pinned) this.#positionTooltip(this.pinned);
+  }
+
+  #zoomAt(factor, cx, cy) {
+    const v = this.view;
+    const w = v.w / factor;
+    const h = v.h / factor;
+    this.#setView({ x: cx - ((cx - v.x) / v.w) * w, y: cy - ((cy - v.y) / v.h) * h, w, h });
+  }
+
+  #toSvg(clientX, clientY) {
+    const ctm = this.svg.getScreenCTM();
+    if (!ctm) return { x: 0, y: 0 };
+    const p = new DOMPoint(clientX, clientY).matrixTransform(ctm.inverse());
+    return { x: p.x, y: p.y };
+  }
+
+  #unitsPerPx() {
+    const r = this.svg.getBoundingClientRect();
+    return r.width ? this.view.w / r.width : 1;
+  }
+
+  #nearest(clientX, clientY) {
+    if (!this.ids.length) return null;
+    const p = this.#toSvg(clientX, clientY);
+    const max = HIT_PX * this.#unitsPerPx();
+    let best = -1;
+    let bestD = max * max;
+    for (let i = 0; i < this.ids.length; i++) {
+      const dx = this.xs[i] - p.x;
+      const dy = this.ys[i] - p.y;
+      const d = dx * dx + dy * dy;
+      if (d < bestD) {
+        bestD = d;
+        best = i;
+      }
+    }
+    return best >= 0 ? this.ids[best] : null;
+  }
+
+  #bindPointer() {
+    const svg = this.svg;
+    svg.addEventListener("pointerdown", (e) => {
+      if (!this.view) return;
+      svg.setPointerCapture(e.pointerId);
+      this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (this.pointers.size === 1) {
+        this.gesture = { kind: "pan", x: e.clientX, y: e.clientY, view: { ...this.view }, moved: false };
+      } else if (this.pointers.size === 2) {
+        const [a, b] = [...this.pointers.values()];
+        this.gesture = {
+          kind: "pinch",
+          dist: Math.hypot(a.x - b.x, a.y - b.y),
+          view: { ...this.view },
+          center: this.#toSvg((a.x + b.x) / 2, (a.y + b.y) / 2),
+          moved: true,
+        };
+      }
+    });
+    svg.addEventListener("pointermove", (e) => {
+      if (!this.view) return;
+      const g = this.gesture;
+      if (!g || !this.pointers.has(e.pointerId)) {
+        if (e.pointerType === "mouse" && !this.pinned) this.#hover(this.#nearest(e.clientX, e.clientY), e);
+        return;
+      }
+      this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (g.kind === "pan") {
+        const dx = e.clientX - g.x;
+        const dy = e.clientY - g.y;
+        if (!g.moved && Math.hypot(dx, dy) < 5) return;
+        g.moved = true;
+        const upp = g.view.w / svg.getBoundingClientRect().width;
+        this.#setView({ ...g.view, x: g.view.x - dx * upp, y: g.view.y - dy * upp });
+      } else if (g.kind === "pinch" && this.pointers.size === 2) {
+        const [a, b] = [...this.pointers.values()];
+        const factor = Math.hypot(a.x - b.x, a.y - b.y) / g.dist;
+        const w = g.view.w / factor;
+        const h = g.view.h / factor;
+        const c = g.center;
+        this.#setView({ x: c.x - ((c.x - g.view.x) / g.view.w) * w, y: c.y - ((c.y - g.view.y) / g.view.h) * h, w, h });
+      }
+    });
+    const end = (e) => {
+      const g = this.gesture;
+      this.pointers.delete(e.pointerId);
+      if (this.pointers.size === 0) {
+        this.gesture = null;
+        if (g && !g.moved && e.type === "pointerup") {
+          // A tap or click: pin the nearest area's details, or close them on empty sea.
+          const id = this.#nearest(e.clientX, e.clientY);
+          if (id) this.#pin(id);
+          else this.unpin();
+        }
+      }
+    };
+    svg.addEventListener("pointerup", end);
+    svg.addEventListener("pointercancel", end);
+    svg.addEventListener("pointerleave", (e) => {
+      if (e.pointerType === "mouse" && !this.pinned) this.#hover(null);
+    });
+    svg.addEventListener(
+      "wheel",
+      (e) => {
+        if (!this.view) return;
+        e.preventDefault();
+        const p = this.#toSvg(e.clientX, e.clientY);
+        this.#zoomAt(Math.exp(-e.deltaY * 0.0015), p.x, p.y);
+      },
+      { passive: false },
+    );
+  }
+
+  #bindKeys() {
+    this.root.addEventListener("keydown", (e) => {
+      if (!this.view || e.target !== this.root) return;
+      const step = this.view.w * 0.15;
+      const moves = {
+        ArrowLeft: [-step, 0],
+        ArrowRight: [step, 0],
+        ArrowUp: [0, -step],
+        ArrowDown: [0, step],
+      };
+      if (e.key in moves) {
+        const [dx, dy] = moves[e.key];
+        this.#setView({ ...this.view, x: this.view.x + dx, y: this.view.y + dy });
+      } else if (e.key === "+" || e.key === "=") this.zoom(1.5);
+      else if (e.key === "-" || e.key === "_") this.zoom(1 / 1.5);
+      else if (e.key === "0") this.reset();
+      else if (e.key === "Escape") this.unpin();
+      else return;
+      e.preventDefault();
+    });
+  }
+
+  // --- tooltip -------------------------------------------------------------------------------
+
+  #hover(id) {
+    if (id === this.hovered) return;
+    this.hovered = id;
+    if (!id) {
+      this.tooltip.hidden = true;
+      this.highlight(null);
+      return;
+    }
+    this.#renderTooltip(id);
+  }
+
+  #pin(id) {
+    this.pinned = id;
+    this.hovered = null;
+    this.#renderTooltip(id);
+  }
+
+  unpin() {
+    this.pinned = null;
+    this.tooltip.hidden = true;
+    this.highlight(null);
+  }
+
+  #renderTooltip(id) {
+    const info = this.hooks.describe(id);
+    if (!info) return;
+    const tip = this.tooltip;
+    tip.replaceChildren();
+    tip.dataset.status = info.status;
+    const title = document.createElement("strong");
+    title.className = "tip-name";
+    title.textContent = info.name;
+    const zone = document.createElement("span");
+    zone.className = "tip-zone";
+    zone.textContent = info.zone;
+    const status = document.createElement("span");
+    status.className = `tip-status status-${info.status}`;
+    status.textContent = info.statusLabel;
+    tip.append(title, zone, status);
+    if (id === this.pinned) {
+      tip.classList.add("pinned");
+      const actions = document.createElement("div");
+      actions.className = "tip-actions";
+      const toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.className = "btn btn-small";
+      toggle.textContent = info.mine ? info.removeLabel : info.addLabel;
+      toggle.addEventListener("click", () => this.hooks.onToggleMine(id));
+      const close = document.createElement("button");
+      close.type = "button";
+      close.className = "btn btn-small btn-quiet";
+      close.textContent = info.closeLabel;
+      close.addEventListener("click", () => {
+        this.unpin();
+        this.root.focus();
+      });
+      actions.append(toggle, close);
+      tip.append(actions);
+    } else {
+      tip.classList.remove("pinned");
+    }
+    tip.hidden = false;
+    this.highlight(id);
+    this.#positionTooltip(id);
+  }
+
+  #positionTooltip(id) {
+    const i = this.index.get(id);
+    if (i === undefined || this.tooltip.hidden) return;
+    const ctm = this.svg.getScreenCTM();
+    if (!ctm) return;
+    const p = new DOMPoint(this.xs[i], this.ys[i]).matrixTransform(ctm);
+    const box = this.root.getBoundingClientRect();
+    const tw = this.tooltip.offsetWidth;
+    const th = this.tooltip.offsetHeight;
+    let left = p.x - box.left + 14;
+    let top = p.y - box.top - th / 2;
+    if (left + tw > box.width - 8) left = p.x - box.left - tw - 14;
+    left = Math.max(8, left);
+    top = Math.min(Math.max(8, top), box.height - th - 8);
+    this.tooltip.style.left = `${left}px`;
+    this.tooltip.style.top = `${top}px`;
+  }
+}

@@ -1,0 +1,283 @@
+"""The aggregation rules: alerts per location become incidents (alert windows) and events.
+
+This is the reference the Redis Lua scripts implement (`alertflow/backends/redis_scripts.py`) and
+the in-memory state store runs directly; the property tests hold both to it.
+
+Per location, an incident is the set of live alerts for it. An alert opens the incident or
+extends it (`started_at` = min issued, `ends_at` = max of issued + duration), and yields one
+`open` event per location. A `cancel` issued at T clears every alert issued at or before T: an
+incident left empty closes now (`reason: cancelled`); an alert issued at or before T that arrives
+after the cancel is superseded and shows nothing. Incidents whose `ends_at` has passed close with
+`reason: expired`. Duplicates (the same alert id again) change nothing. So the final incidents do
+not depend on the order in which concurrent processors apply the messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import msgspec
+
+from alertflow.domain.alert import Alert
+from alertflow.domain.locations import Area, Catalog
+
+Outcome = Literal["new", "duplicate", "superseded", "expired", "cancel"]
+
+
+class Event(msgspec.Struct, omit_defaults=False):
+    """A client-facing event (docs/protocol.md). `seq` is filled in when it enters the stream."""
+
+    seq: int
+    kind: Literal["open", "close"]
+    reason: Literal["alert", "expired", "cancelled"]
+    location: str
+    known: bool
+    names: dict[str, str] | None
+    zone: str | None
+    zone_names: dict[str, str] | None
+    shelter_seconds: int | None
+    type: str | None
+    title: str | None
+    instructions: str | None
+    alert_id: str | None
+    incident_id: str
+    started_at: int
+    ends_at: int
+    alert_count: int
+    issued_at: int | None
+    received_at: int | None
+    source: str | None
+
+
+class IncidentView(msgspec.Struct):
+    """An open incident as a snapshot shows it."""
+
+    incident_id: str
+    location: str
+    known: bool
+    names: dict[str, str] | None
+    zone: str | None
+    zone_names: dict[str, str] | None
+    shelter_seconds: int | None
+    type: str | None
+    types: list[str]
+    title: str | None
+    instructions: str | None
+    alert_id: str | None
+    started_at: int
+    ends_at: int
+    alert_count: int
+    issued_at: int | None
+    received_at: int | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LocationInfo:
+    """What the catalog says of a location, copied into every event about it."""
+
+    known: bool
+    names: dict[str, str] | None = None
+    zone: str | None = None
+    zone_names: dict[str, str] | None = None
+    shelter_seconds: int | None = None
+
+    @classmethod
+    def of(cls, area: Area | None) -> LocationInfo:
+        if area is None:
+            return cls(known=False)
+        return cls(
+            known=True,
+            names=dict(area.names),
+            zone=area.zone,
+            zone_names=dict(area.zone_names),
+            shelter_seconds=area.shelter_seconds,
+        )
+
+
+def location_info(catalog: Catalog, location: str) -> LocationInfo:
+    return LocationInfo.of(catalog.get(location))
+
+
+def latest(alerts: Iterable[Alert]) -> Alert:
+    """The alert an incident shows: the last issued (ties broken by id, so order never matters)."""
+    return max(alerts, key=lambda alert: (alert.issued_at, alert.id))
+
+
+@dataclass(slots=True)
+class Incident:
+    incident_id: str
+    location: str
+    info: LocationInfo
+    alerts: dict[str, Alert] = field(default_factory=dict)
+
+    @property
+    def started_at(self) -> int:
+        return min(alert.issued_at for alert in self.alerts.values())
+
+    @property
+    def ends_at(self) -> int:
+        return max(alert.ends_at for alert in self.alerts.values())
+
+    def view(self) -> IncidentView:
+        last = latest(self.alerts.values())
+        return IncidentView(
+            incident_id=self.incident_id,
+            location=self.location,
+            known=self.info.known,
+            names=self.info.names,
+            zone=self.info.zone,
+            zone_names=self.info.zone_names,
+            shelter_seconds=self.info.shelter_seconds,
+            type=last.type,
+            types=sorted({alert.type for alert in self.alerts.values()}),
+            title=last.title,
+            instructions=last.instructions,
+            alert_id=last.id,
+            started_at=self.started_at,
+            ends_at=self.ends_at,
+            alert_count=len(self.alerts),
+            issued_at=last.issued_at,
+            received_at=last.received_at,
+            source=last.source,
+        )
+
+
+def _event(
+    incident: Incident,
+    kind: Literal["open", "close"],
+    reason: Literal["alert", "expired", "cancelled"],
+    cause: Alert | None,
+    *,
+    started_at: int,
+    ends_at: int,
+    alert_count: int,
+    shown_type: str | None,
+) -> Event:
+    info = incident.info
+    return Event(
+        seq=0,
+        kind=kind,
+        reason=reason,
+        location=incident.location,
+        known=info.known,
+        names=info.names,
+        zone=info.zone,
+        zone_names=info.zone_names,
+        shelter_seconds=info.shelter_seconds,
+        type=cause.type if cause and cause.kind == "alert" else shown_type,
+        title=cause.title if cause else None,
+        instructions=cause.instructions if cause else None,
+        alert_id=cause.id if cause else None,
+        incident_id=incident.incident_id,
+        started_at=started_at,
+        ends_at=ends_at,
+        alert_count=alert_count,
+        issued_at=cause.issued_at if cause else None,
+        received_at=cause.received_at if cause else None,
+        source=cause.source if cause else None,
+    )
+
+
+def close_event(incident: Incident, reason: Literal["expired", "cancelled"],
+                cause: Alert | None, *, started_at: int, ends_at: int, alert_count: int,
+                shown_type: str | None) -> Event:
+    return _event(incident, "close", reason, cause, started_at=started_at, ends_at=ends_at,
+                  alert_count=alert_count, shown_type=shown_type)
+
+
+@dataclass(slots=True)
+class AggregationState:
+    """Everything the rules remember: seen ids, cancels per location, open incidents.
+
+    `next_seq` numbers events as the stream will; incident ids are the seq of their first open.
+    """
+
+    seen: set[str] = field(default_factory=set)
+    cancelled_through: dict[str, int] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    last_seq: int = 0
+
+    def _number(self, events: list[Event]) -> list[Event]:
+        for event in events:
+            self.last_seq += 1
+            event.seq = self.last_seq
+        return events
+
+    def apply(self, alert: Alert, now_ms: int, catalog: Catalog) -> tuple[Outcome, list[Event]]:
+        if alert.id in self.seen:
+            return "duplicate", []
+        self.seen.add(alert.id)
+        if alert.kind == "cancel":
+            return "cancel", self._number(self._cancel(alert, catalog))
+        events: list[Event] = []
+        superseded = 0
+        for location in alert.locations:
+            if alert.issued_at <= self.cancelled_through.get(location, -1):
+                superseded += 1
+                continue
+            if alert.ends_at <= now_ms:
+                continue
+            incident = self.incidents.get(location)
+            if incident is None:
+                incident = Incident(
+                    incident_id=str(self.last_seq + len(events) + 1),
+                    location=location,
+                    info=location_info(catalog, location),
+                )
+                self.incidents[location] = incident
+            incident.alerts[alert.id] = alert
+            events.append(
+                _event(incident, "open", "alert", alert, started_at=incident.started_at,
+                       ends_at=incident.ends_at, alert_count=len(incident.alerts),
+                       shown_type=alert.type)
+            )
+        if events:
+            return "new", self._number(events)
+        return ("superseded" if superseded else "expired"), []
+
+    def _cancel(self, cancel: Alert, catalog: Catalog) -> list[Event]:
+        events: list[Event] = []
+        for location in cancel.locations:
+            through = max(self.cancelled_through.get(location, -1), cancel.issued_at)
+            self.cancelled_through[location] = through
+            incident = self.incidents.get(location)
+            if incident is None:
+                continue
+            started_at, ends_at, count = (
+                incident.started_at, incident.ends_at, len(incident.alerts)
+            )
+            shown_type = latest(incident.alerts.values()).type
+            incident.alerts = {
+                alert_id: alert
+                for alert_id, alert in incident.alerts.items()
+                if alert.issued_at > through
+            }
+            if not incident.alerts:
+                del self.incidents[location]
+                events.append(
+                    close_event(incident, "cancelled", cancel, started_at=started_at,
+                                ends_at=ends_at, alert_count=count, shown_type=shown_type)
+                )
+        return events
+
+    def sweep(self, now_ms: int) -> list[Event]:
+        """Close every incident whose window has ended by `now_ms`, in `ends_at` order."""
+        ended = sorted(
+            (incident for incident in self.incidents.values() if incident.ends_at <= now_ms),
+            key=lambda incident: (incident.ends_at, incident.location),
+        )
+        events = []
+        for incident in ended:
+            del self.incidents[incident.location]
+            events.append(
+                close_event(incident, "expired", None, started_at=incident.started_at,
+                            ends_at=incident.ends_at, alert_count=len(incident.alerts),
+                            shown_type=latest(incident.alerts.values()).type)
+            )
+        return self._number(events)
+
+    def snapshot(self) -> list[IncidentView]:
+        return [incident.view() for incident in self.incidents.values()]

@@ -1,0 +1,301 @@
+"""What a source may send, what the queue carries, and the rules between the two.
+
+`parse_v1` and `parse_legacy` turn a request body into normalized `Alert`s or raise
+`AlertRejected` naming the offending field. They are pure: the caller passes the clock and the
+catalog, so the same rules run in the listener, in tests and in the fuzzers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal, TypeVar
+
+import msgspec
+
+from alertflow.domain.locations import Catalog
+
+MAX_ID = 128
+MAX_NAME = 200
+MAX_LOCATIONS = 2000
+MAX_DURATION_S = 86_400
+LEGACY_MAX_DURATION_MIN = 1_440
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
+LocationName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
+AlertId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID)]
+AlertType = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+]
+IssuedAt = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class AlertIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One alert as a source posts it to `POST /v1/alerts`."""
+
+    type: AlertType
+    issued_at: IssuedAt
+    id: AlertId | None = None
+    locations: Annotated[list[LocationName], msgspec.Meta(max_length=MAX_LOCATIONS)] | None = None
+    location: LocationName | None = None
+    duration_s: Annotated[int, msgspec.Meta(ge=1, le=MAX_DURATION_S)] | None = None
+    kind: Literal["alert", "cancel"] = "alert"
+    title: Text | None = None
+    instructions: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class LegacyAlertIn(msgspec.Struct):
+    """The seed's source format for `POST /api/alerts`; `duration` is in minutes."""
+
+    location: LocationName
+    type: AlertType
+    timestamp: IssuedAt | Annotated[float, msgspec.Meta(gt=0)]
+    duration: Annotated[float, msgspec.Meta(gt=0, le=LEGACY_MAX_DURATION_MIN)]
+
+
+class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The normalized alert: the queue message body, and the processor's input."""
+
+    id: str
+    kind: Literal["alert", "cancel"]
+    type: str
+    locations: list[str]
+    issued_at: int
+    duration_s: int
+    received_at: int
+    source: str
+    title: str | None = None
+    instructions: str | None = None
+    unknown_locations: list[str] = []
+
+    @property
+    def ends_at(self) -> int:
+        return self.issued_at + self.duration_s * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRejected(Exception):
+    """Bad input: `status` is the HTTP answer, `field` a JSON path into the body."""
+
+    status: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRules:
+    max_alerts: int = 1000
+    max_age_s: int = 86_400
+    max_ahead_s: int = 300
+    strict_locations: bool = False
+
+
+_T = TypeVar("_T")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_NO_NEWLINES = re.compile(r"[\x00-\x1f\x7f]")
+_MSGSPEC_PATH = re.compile(r" - at `(\$[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
+
+_v1_decoder = msgspec.json.Decoder(AlertIn | list[AlertIn])
+_legacy_decoder = msgspec.json.Decoder(LegacyAlertIn | list[LegacyAlertIn])
+_alert_decoder = msgspec.json.Decoder(Alert)
+_encoder = msgspec.json.Encoder()
+
+
+def encode_alert(alert: Alert) -> bytes:
+    return _encoder.encode(alert)
+
+
+def decode_alert(body: bytes) -> Alert:
+    """Decode a queue message; raises `msgspec.DecodeError`/`ValidationError` when it is not one."""
+    alert = _alert_decoder.decode(body)
+    if not alert.locations:
+        raise msgspec.ValidationError("Expected at least one location - at `$.locations`")
+    if alert.kind == "alert" and alert.duration_s < 1:
+        raise msgspec.ValidationError("Expected `int` >= 1 - at `$.duration_s`")
+    return alert
+
+
+def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AlertRejected(400, "$", f"body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        path_match = _MSGSPEC_PATH.search(message)
+        path = path_match.group(1) if path_match else "$"
+        reason = _MSGSPEC_PATH.sub("", message)
+        unknown = _UNKNOWN_FIELD.search(reason)
+        if unknown:
+            path = f"{path}.{unknown.group(1)}"
+        if reason.startswith("Expected `object | array`"):
+            reason = "expected an alert object or an array of alerts"
+        raise AlertRejected(422, path, reason) from None
+    except msgspec.DecodeError as exc:
+        raise AlertRejected(400, "$", f"malformed JSON: {exc}") from None
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _check_text(path: str, value: str | None, allow_newlines: bool = False) -> None:
+    pattern = _CONTROL if allow_newlines else _CONTROL_NO_NEWLINES
+    if value is not None and pattern.search(value):
+        raise AlertRejected(422, path, "contains control characters")
+
+
+def _check_issued_at(path: str, issued_at: int, now_ms: int, rules: IngestRules) -> None:
+    if issued_at < now_ms - rules.max_age_s * 1000:
+        raise AlertRejected(422, path, f"is more than {rules.max_age_s} s in the past")
+    if issued_at > now_ms + rules.max_ahead_s * 1000:
+        raise AlertRejected(422, path, f"is more than {rules.max_ahead_s} s in the future")
+
+
+def _resolve_locations(
+    path: str, names: list[str], catalog: Catalog, rules: IngestRules
+) -> tuple[list[str], list[str]]:
+    resolved: list[str] = []
+    unknown: list[str] = []
+    single = path.endswith(".location")
+    for index, name in enumerate(names):
+        item_path = path if single else f"{path}[{index}]"
+        _check_text(item_path, name)
+        normalized = " ".join(name.split())
+        if not normalized:
+            raise AlertRejected(422, item_path, "is blank")
+        area_id = catalog.resolve(normalized)
+        if area_id is None:
+            if rules.strict_locations:
+                raise AlertRejected(422, item_path, f"unknown location {normalized!r}")
+            area_id = normalized
+            if area_id not in unknown:
+                unknown.append(area_id)
+        if area_id not in resolved:
+            resolved.append(area_id)
+    return resolved, unknown
+
+
+def _check_batch(path_count: int, rules: IngestRules) -> None:
+    if path_count == 0:
+        raise AlertRejected(422, "$", "empty batch: send at least one alert")
+    if path_count > rules.max_alerts:
+        raise AlertRejected(
+            422, "$", f"batch of {path_count} alerts exceeds the limit of {rules.max_alerts}"
+        )
+
+
+def _normalize_v1(
+    path: str, item: AlertIn, *, source: str, now_ms: int, catalog: Catalog, rules: IngestRules
+) -> Alert:
+    if item.locations is not None and item.location is not None:
+        raise AlertRejected(422, f"{path}.location", "send either `location` or `locations`")
+    if item.locations is None and item.location is None:
+        raise AlertRejected(422, f"{path}.locations", "missing: name at least one location")
+    names = item.locations if item.locations is not None else [item.location or ""]
+    names_path = f"{path}.locations" if item.locations is not None else f"{path}.location"
+    if not names:
+        raise AlertRejected(422, names_path, "is empty: name at least one location")
+    if item.kind == "alert" and item.duration_s is None:
+        raise AlertRejected(422, f"{path}.duration_s", "missing: required for kind 'alert'")
+    _check_text(f"{path}.id", item.id)
+    _check_text(f"{path}.title", item.title)
+    _check_text(f"{path}.instructions", item.instructions, allow_newlines=True)
+    issued_at = _ms(item.issued_at)
+    _check_issued_at(f"{path}.issued_at", issued_at, now_ms, rules)
+    locations, unknown = _resolve_locations(names_path, names, catalog, rules)
+    return Alert(
+        id=item.id or str(uuid.uuid4()),
+        kind=item.kind,
+        type=item.type,
+        locations=locations,
+        issued_at=issued_at,
+        duration_s=item.duration_s or 0,
+        received_at=now_ms,
+        source=source,
+        title=item.title,
+        instructions=item.instructions,
+        unknown_locations=unknown,
+    )
+
+
+def parse_v1(
+    body: bytes, *, source: str, now_ms: int, catalog: Catalog, rules: IngestRules
+) -> list[Alert]:
+    """Validate a `POST /v1/alerts` body (one alert or a barrage) into normalized alerts."""
+    decoded = _decode(_v1_decoder, body)
+    if isinstance(decoded, AlertIn):
+        return [
+            _normalize_v1(
+                "$", decoded, source=source, now_ms=now_ms, catalog=catalog, rules=rules
+            )
+        ]
+    _check_batch(len(decoded), rules)
+    return [
+        _normalize_v1(
+            f"$[{index}]", item, source=source, now_ms=now_ms, catalog=catalog, rules=rules
+        )
+        for index, item in enumerate(decoded)
+    ]
+
+
+def _legacy_id(source: str, item: LegacyAlertIn) -> str:
+    # The seed's sources send no id; the same report retried must stay one alert.
+    raw = _encoder.encode([source, item.location, item.type, item.timestamp, item.duration])
+    return "legacy-" + hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _legacy_timestamp_ms(value: datetime | float) -> int:
+    if isinstance(value, datetime):
+        return _ms(value)
+    # Epoch numbers: seconds from most sources, milliseconds from JavaScript ones.
+    return int(value * 1000) if value < 1e11 else int(value)
+
+
+def parse_legacy(
+    body: bytes, *, source: str, now_ms: int, catalog: Catalog, rules: IngestRules
+) -> list[Alert]:
+    """Validate the seed's `{location, type, timestamp, duration}` body (duration in minutes)."""
+    decoded = _decode(_legacy_decoder, body)
+    items = [("$", decoded)] if isinstance(decoded, LegacyAlertIn) else None
+    if items is None:
+        assert isinstance(decoded, list)
+        _check_batch(len(decoded), rules)
+        items = [(f"$[{index}]", item) for index, item in enumerate(decoded)]
+    alerts = []
+    for path, item in items:
+        issued_at = _legacy_timestamp_ms(item.timestamp)
+        _check_issued_at(f"{path}.timestamp", issued_at, now_ms, rules)
+        locations, unknown = _resolve_locations(f"{path}.location", [item.location], catalog, rules)
+        alerts.append(
+            Alert(
+                id=_legacy_id(source, item),
+                kind="alert",
+                type=item.type,
+                locations=locations,
+                issued_at=issued_at,
+                duration_s=max(1, round(item.duration * 60)),
+                received_at=now_ms,
+                source=source,
+                unknown_locations=unknown,
+            )
+        )
+    return alerts
+
+
+def alert_in_schema() -> tuple[dict[str, object], dict[str, object]]:
+    """JSON Schema of the v1 and legacy bodies, from the same types that validate them."""
+    (v1, legacy), components = msgspec.json.schema_components(
+        [AlertIn | list[AlertIn], LegacyAlertIn | list[LegacyAlertIn]],
+        ref_template="#/components/schemas/{name}",
+    )
+    return {"v1": v1, "legacy": legacy}, components

@@ -1,0 +1,92 @@
+"""Which events a client wants: everything, or some areas and zones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from alertflow.domain.locations import Catalog
+
+MAX_LOCATIONS = 2_000
+MAX_ZONES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    everything: bool = True
+    locations: frozenset[str] = frozenset()
+    zones: frozenset[str] = frozenset()
+
+    def wants(self, event: Mapping[str, Any]) -> bool:
+        return (
+            self.everything
+            or event.get("location") in self.locations
+            or event.get("zone") in self.zones
+        )
+
+    def without(self, other: Subscription) -> Subscription:
+        if other.everything:
+            return Subscription(everything=False)
+        return Subscription(
+            everything=False,
+            locations=self.locations - other.locations,
+            zones=self.zones - other.zones,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionError(Exception):
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"error": self.reason, "field": self.field}
+
+
+def _names(data: Mapping[str, Any], key: str, limit: int) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise SubscriptionError(key, f"{key} must be a list of names")
+    if len(value) > limit:
+        raise SubscriptionError(key, f"at most {limit} {key} per request")
+    return value
+
+
+def parse_subscription(data: Any, catalog: Catalog, base: Subscription | None) -> Subscription:
+    """`{"all": true}` or `{"locations": [...], "zones": [...]}` added to `base`.
+
+    With `base=None` the result holds only what `data` names; an empty request means all.
+    Names resolve through the catalog; with an empty catalog, names are taken as ids.
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SubscriptionError("$", "expected an object: {all} or {locations, zones}")
+    unknown_keys = set(data) - {"all", "locations", "zones"}
+    if unknown_keys:
+        raise SubscriptionError(sorted(unknown_keys)[0], "unknown field")
+    if "all" in data and data["all"] is not True:
+        raise SubscriptionError("all", "all must be true when given")
+    locations, zones = set(), set()
+    for name in _names(data, "locations", MAX_LOCATIONS):
+        area = catalog.resolve(name) if len(catalog) else name
+        if area is None:
+            raise SubscriptionError("locations", f"unknown location {name!r}")
+        locations.add(area)
+    for name in _names(data, "zones", MAX_ZONES):
+        zone = catalog.resolve_zone(name) if len(catalog) else name
+        if zone is None:
+            raise SubscriptionError("zones", f"unknown zone {name!r}")
+        zones.add(zone)
+    if data.get("all") or (base is None and not locations and not zones):
+        return Subscription(everything=True)
+    if base is None or base.everything:
+        # Adding areas to "everything" would change nothing, so naming areas narrows to them.
+        return Subscription(everything=False, locations=frozenset(locations),
+                            zones=frozenset(zones))
+    return Subscription(
+        everything=False,
+        locations=base.locations | locations,
+        zones=base.zones | zones,
+    )

@@ -1,0 +1,56 @@
+"""Prometheus metrics of every role (names and meanings: docs/protocol.md)."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+alerts_accepted = Counter(
+    "alertflow_alerts_accepted_total", "Alerts answered 202 (confirmed by the broker).", ["source"]
+)
+alerts_rejected = Counter(
+    "alertflow_alerts_rejected_total", "Requests refused, by reason.", ["reason"]
+)
+alerts_enqueued = Counter("alertflow_alerts_enqueued_total", "Alerts confirmed by the broker.")
+unknown_locations = Counter(
+    "alertflow_unknown_locations_total", "Location names not found in the catalog."
+)
+broker_confirm_seconds = Histogram(
+    "alertflow_broker_confirm_seconds", "Publish to confirm, per request.",
+    buckets=_LATENCY_BUCKETS,
+)
+broker_connected = Gauge("alertflow_broker_connected", "1 while connected to RabbitMQ.")
+redis_connected = Gauge("alertflow_redis_connected", "1 while Redis answers.")
+
+alerts_processed = Counter(
+    "alertflow_alerts_processed_total", "Queue messages applied, by outcome.", ["outcome"]
+)
+dead_lettered = Counter(
+    "alertflow_messages_dead_lettered_total", "Messages sent to the dead-letter queue.", ["reason"]
+)
+events_published = Counter(
+    "alertflow_events_published_total", "Client-facing events published, by kind.", ["kind"]
+)
+active_incidents = Gauge("alertflow_active_incidents", "Open incidents (alert windows).")
+process_seconds = Histogram(
+    "alertflow_process_seconds", "Applying one alert, Redis call included.",
+    buckets=_LATENCY_BUCKETS,
+)
+queue_latency_seconds = Histogram(
+    "alertflow_queue_latency_seconds", "Listener receipt to processed.", buckets=_LATENCY_BUCKETS
+)
+
+connected_clients = Gauge("alertflow_connected_clients", "Socket.IO clients connected.")
+deliveries = Counter("alertflow_deliveries_total", "Events delivered, counted per recipient.")
+end_to_end_latency_seconds = Histogram(
+    "alertflow_end_to_end_latency_seconds", "Listener receipt to emit by the notifier.",
+    buckets=_LATENCY_BUCKETS,
+)
+feed_gap_fills = Counter(
+    "alertflow_feed_gap_fills_total", "Times the notifier refilled a gap from the stream."
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    return generate_latest(), CONTENT_TYPE_LATEST

@@ -1,0 +1,148 @@
+"""The processor: applies queued alerts to the state store and closes ended windows.
+
+A message is acked only after Redis answered. While Redis is unreachable every handler waits
+for one shared probe to see it back, so consumption pauses (prefetch slots stay taken) without
+acks, requeues or a busy loop, and resumes by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import msgspec
+import structlog
+
+from alertflow import metrics
+from alertflow.backends.ports import AlertConsumer, StateStore, StoreUnavailable, Verdict
+from alertflow.domain.alert import decode_alert
+
+log = structlog.get_logger("alertflow.processor")
+
+
+class StoreGate:
+    """Shared knowledge of whether the store answers; one probe task while it does not."""
+
+    def __init__(self, store: StateStore, max_backoff_s: float = 2.0) -> None:
+        self._store = store
+        self._up = asyncio.Event()
+        self._up.set()
+        self._probe: asyncio.Task[None] | None = None
+        self._max_backoff_s = max_backoff_s
+
+    @property
+    def up(self) -> bool:
+        return self._up.is_set()
+
+    def down(self, error: str) -> None:
+        if self._up.is_set():
+            log.warning("state store unreachable; pausing", error=error)
+            metrics.redis_connected.set(0)
+        self._up.clear()
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(self._wait_for_store())
+
+    async def _wait_for_store(self) -> None:
+        delay = 0.05
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._store.ping()
+            except StoreUnavailable:
+                delay = min(delay * 2, self._max_backoff_s)
+                continue
+            log.info("state store reachable again; resuming")
+            metrics.redis_connected.set(1)
+            self._up.set()
+            return
+
+    async def wait_up(self) -> None:
+        await self._up.wait()
+
+    def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+
+
+class Processor:
+    def __init__(
+        self, consumer: AlertConsumer, store: StateStore, sweep_interval_s: float = 0.1
+    ) -> None:
+        self._consumer = consumer
+        self._store = store
+        self._gate = StoreGate(store)
+        self._sweep_interval_s = sweep_interval_s
+        self._stopping = asyncio.Event()
+
+    def readiness(self) -> dict[str, bool]:
+        metrics.broker_connected.set(1 if self._consumer.ready else 0)
+        return {"broker": self._consumer.ready, "redis": self._gate.up}
+
+    async def handle(self, body: bytes, message_id: str | None) -> Verdict:
+        try:
+            alert = decode_alert(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            metrics.dead_lettered.labels("undecodable").inc()
+            log.error("undecodable message dead-lettered", message_id=message_id,
+                      error=str(exc), body_prefix=body[:120].decode("utf-8", "replace"))
+            return Verdict.DEAD
+        started = time.perf_counter()
+        while True:
+            if not await self._store_or_stopping():
+                return Verdict.RETRY  # stopping while Redis is down: another processor takes it
+            try:
+                outcome, events = await self._store.apply(alert, int(time.time() * 1000))
+                break
+            except StoreUnavailable as exc:
+                self._gate.down(str(exc))
+        metrics.process_seconds.observe(time.perf_counter() - started)
+        metrics.queue_latency_seconds.observe(max(0.0, time.time() - alert.received_at / 1000))
+        metrics.alerts_processed.labels(outcome).inc()
+        if events:
+            metrics.events_published.labels("close" if outcome == "cancel" else "open").inc(
+                events)
+        log.debug("alert applied", alert_id=alert.id, outcome=outcome, events=events)
+        return Verdict.ACK
+
+    async def _store_or_stopping(self) -> bool:
+        """Wait until the store answers (True) or the processor is stopping (False)."""
+        if self._gate.up:
+            return True
+        up = asyncio.ensure_future(self._gate.wait_up())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({up, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        up.cancel()
+        stopping.cancel()
+        return self._gate.up
+
+    async def sweep_forever(self) -> None:
+        while await self._store_or_stopping() and not self._stopping.is_set():
+            try:
+                result = await self._store.sweep(int(time.time() * 1000))
+            except StoreUnavailable as exc:
+                self._gate.down(str(exc))
+                continue
+            if result.closed:
+                metrics.events_published.labels("close").inc(result.closed)
+            metrics.active_incidents.set(result.still_open)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._sweep_interval_s)
+
+    async def run(self, shutdown: asyncio.Event) -> None:
+        """Consume and sweep until `shutdown`; then finish in-flight alerts, ack, and return."""
+        metrics.redis_connected.set(1)
+        consuming = asyncio.create_task(self._consumer.run(self.handle))
+        sweeping = asyncio.create_task(self.sweep_forever())
+        stop_wait = asyncio.create_task(shutdown.wait())
+        done, _ = await asyncio.wait({consuming, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if consuming in done:
+            consuming.result()  # surfaces an unexpected crash of the consumer
+        log.info("processor draining")
+        self._stopping.set()
+        await self._consumer.stop()
+        await consuming
+        await sweeping
+        stop_wait.cancel()
+        self._gate.close()
+        log.info("processor stopped")

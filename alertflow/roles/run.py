@@ -1,0 +1,171 @@
+"""Wiring: build each role from settings with its adapters, run it until SIGTERM, drain."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Coroutine
+from typing import Any
+
+import structlog
+from starlette.applications import Starlette
+
+from alertflow.backends.memory import MemoryQueue, MemoryStateStore
+from alertflow.backends.ports import AlertConsumer, AlertPublisher, EventFeed, StateStore
+from alertflow.backends.rabbitmq import RabbitConsumer, RabbitPublisher
+from alertflow.backends.redis_store import RedisStateStore, connect
+from alertflow.catalog import load_catalog
+from alertflow.domain.locations import Catalog
+from alertflow.roles.http import health_routes, serve_app
+from alertflow.roles.listener import ListenerConfig, create_listener_app, create_listener_routes
+from alertflow.roles.notifier import Notifier
+from alertflow.roles.processor import Processor
+from alertflow.settings import Settings
+
+log = structlog.get_logger("alertflow")
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop  # optional: a faster event loop where installed
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
+def shutdown_on_signals() -> asyncio.Event:
+    shutdown = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, shutdown.set)
+    return shutdown
+
+
+def listener_config(settings: Settings) -> ListenerConfig:
+    return ListenerConfig(tokens=settings.tokens, insecure_no_auth=settings.insecure_no_auth,
+                          max_body_bytes=settings.max_body_bytes, rules=settings.ingest_rules())
+
+
+def redis_store(settings: Settings, catalog: Catalog) -> RedisStateStore:
+    return RedisStateStore(connect(settings.redis_url), catalog, prefix=settings.key_prefix,
+                           stream_maxlen=settings.stream_maxlen,
+                           dedup_ttl_s=settings.dedup_ttl_s)
+
+
+async def _wait_ready(publisher: AlertPublisher, seconds: float) -> None:
+    for _ in range(int(seconds * 20)):
+        if publisher.ready:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def listen(settings: Settings) -> None:
+    shutdown = shutdown_on_signals()
+    catalog = load_catalog(settings.locations)
+    publisher = RabbitPublisher(settings.amqp_url, settings.queue_spec(),
+                                settings.confirm_timeout_s)
+    await publisher.start()
+    await _wait_ready(publisher, 5)  # not required: /readyz says so until it connects
+    app = create_listener_app(publisher, catalog, listener_config(settings))
+    log.info("listener serving", host=settings.host, port=settings.port,
+             sources=sorted(settings.tokens), locations=len(catalog))
+    await serve_app(app, settings.host, settings.port, shutdown, settings.graceful_timeout_s)
+    await publisher.close()
+    log.info("listener stopped")
+
+
+async def process(settings: Settings) -> None:
+    shutdown = shutdown_on_signals()
+    catalog = load_catalog(settings.locations)
+    store = redis_store(settings, catalog)
+    consumer = RabbitConsumer(settings.amqp_url, settings.queue_spec(), settings.prefetch)
+    processor = Processor(consumer, store, settings.sweep_interval_ms / 1000)
+    http_stop = asyncio.Event()
+    http = asyncio.create_task(serve_app(
+        Starlette(routes=health_routes(processor.readiness)), settings.host,
+        settings.http_port, http_stop, 2))
+    log.info("processor running", queue=settings.queue, prefetch=settings.prefetch)
+    await processor.run(shutdown)
+    http_stop.set()
+    await http
+    await store.close()
+
+
+async def _serve_notifier(
+    notifier: Notifier, app: Any, settings: Settings, port: int, shutdown: asyncio.Event,
+    background: list[Coroutine[Any, Any, None]],
+) -> None:
+    tasks = [asyncio.create_task(job) for job in [notifier.run_feed(), *background]]
+    server_stop = asyncio.Event()
+    server = asyncio.create_task(
+        serve_app(app, settings.host, port, server_stop, settings.graceful_timeout_s))
+    await shutdown.wait()
+    # Websockets never end by themselves: close them first, so clients move to another notifier.
+    await notifier.disconnect_all()
+    server_stop.set()
+    await server
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def notify(settings: Settings) -> None:
+    shutdown = shutdown_on_signals()
+    catalog = load_catalog(settings.locations)
+    store = redis_store(settings, catalog)
+    feed = store.feed(connect(settings.redis_url))
+    notifier = Notifier(store, feed, catalog)
+    log.info("notifier serving", host=settings.host, port=settings.port)
+    await _serve_notifier(notifier, notifier.asgi_app(), settings, settings.port, shutdown, [])
+    await feed.close()
+    await store.close()
+    log.info("notifier stopped")
+
+
+async def dev(settings: Settings, *, use_amqp: bool, use_redis: bool, demo: bool) -> None:
+    """All three roles in one process; in-memory backends unless real URLs were given."""
+    from alertflow.roles.demo import run_demo
+
+    shutdown = shutdown_on_signals()
+    catalog = load_catalog(settings.locations)
+    memory_queue = MemoryQueue(settings.delivery_limit, settings.prefetch)
+    publisher: AlertPublisher = memory_queue
+    consumer: AlertConsumer = memory_queue
+    if use_amqp:
+        publisher = RabbitPublisher(settings.amqp_url, settings.queue_spec(),
+                                    settings.confirm_timeout_s)
+        consumer = RabbitConsumer(settings.amqp_url, settings.queue_spec(), settings.prefetch)
+    store: StateStore
+    feed: EventFeed
+    if use_redis:
+        real_store = redis_store(settings, catalog)
+        store, feed = real_store, real_store.feed(connect(settings.redis_url))
+    else:
+        memory_store = MemoryStateStore(catalog, settings.stream_maxlen, settings.dedup_ttl_s)
+        store, feed = memory_store, memory_store.feed()
+    await publisher.start()
+    await _wait_ready(publisher, 5)
+    processor = Processor(consumer, store, settings.sweep_interval_ms / 1000)
+    notifier = Notifier(store, feed, catalog)
+
+    def readiness() -> dict[str, bool]:
+        return {"broker": publisher.ready, **processor.readiness(), **notifier.readiness()}
+
+    app = notifier.asgi_app(
+        extra_routes=create_listener_routes(publisher, catalog, listener_config(settings)),
+        readiness=readiness,
+    )
+    processor_stop = asyncio.Event()
+    background: list[Coroutine[Any, Any, None]] = [processor.run(processor_stop)]
+    if demo:
+        background.append(run_demo(publisher, catalog))
+    log.info("alertflow dev: dashboard and API", url=f"http://{settings.host}:{settings.port}/",
+             queue="rabbitmq" if use_amqp else "memory", state="redis" if use_redis else "memory",
+             auth="tokens" if settings.tokens else "none")
+    await _serve_notifier(notifier, app, settings, settings.port, shutdown, background)
+    await publisher.close()
+    await store.close()
