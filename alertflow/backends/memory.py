@@ -152,7 +152,7 @@ class MemoryStateStore:
 
     async def events_after(self, seq: int, limit: int) -> StoredEvents:
         oldest = self._stream[0]["seq"] if self._stream else self._state.last_seq + 1
-        if seq < oldest - 1:
+        if not oldest - 1 <= seq <= self._state.last_seq:
             return StoredEvents(self.epoch, False, [])
         events = [event for event in self._stream if event["seq"] > seq][:limit]
         return StoredEvents(self.epoch, True, events)

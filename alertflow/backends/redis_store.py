@@ -163,7 +163,7 @@ class RedisStateStore:
     async def _epoch(self) -> str:
         # SET NX then GET: a stream that exists without an epoch never goes unlabelled.
         await self._redis.set(self._root + "epoch", self._epoch_candidate, nx=True)
-        raw: bytes | None = await self._redis.get(self._root + "epoch")
+        raw: Any = await self._redis.get(self._root + "epoch")
         return raw.decode() if raw else self._epoch_candidate
 
     async def events_after(self, seq: int, limit: int) -> StoredEvents:

@@ -1,0 +1,3 @@
+from alertflow.cli import main
+
+main()

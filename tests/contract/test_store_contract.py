@@ -1,0 +1,149 @@
+"""The state-store port: dedup, incidents, events, the stream and the live feed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from alertflow.domain.alert import Alert
+from tests.contract.conftest import StoreUnderTest
+
+ABU_GHOSH = "אבו-גוש"
+ABU_SNAN = "אבו סנאן"
+
+
+def alert(alert_id: str, locations: list[str], issued_at: int, duration_s: int = 60,
+          kind: str = "alert", alert_type: str = "missiles") -> Alert:
+    return Alert(id=alert_id, kind=kind, type=alert_type,  # type: ignore[arg-type]
+                 locations=locations, issued_at=issued_at, duration_s=duration_s,
+                 received_at=issued_at + 5, source="radar")
+
+
+async def next_batch(iterator: Any, timeout: float = 5.0) -> list[dict[str, Any]]:
+    batch: list[dict[str, Any]] = await asyncio.wait_for(iterator.__anext__(), timeout)
+    return batch
+
+
+async def test_open_then_duplicate_then_sweep_close(store_under_test: StoreUnderTest) -> None:
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+    outcome, count = await store.apply(alert("a1", [ABU_GHOSH, "Nowhere"], now, 10), now)
+    assert (outcome, count) == ("new", 2)
+    assert await store.apply(alert("a1", [ABU_GHOSH, "Nowhere"], now, 10), now) == ("duplicate", 0)
+
+    snapshot = await store.snapshot()
+    assert snapshot.seq == 2
+    by_location = {incident["location"]: incident for incident in snapshot.incidents}
+    assert set(by_location) == {ABU_GHOSH, "Nowhere"}
+    known = by_location[ABU_GHOSH]
+    assert known["known"] is True and known["names"]["en"] == "Abu Ghosh"
+    assert known["zone"] == "בית שמש" and known["shelter_seconds"] == 90
+    assert known["ends_at"] == now + 10_000 and known["alert_count"] == 1
+    assert by_location["Nowhere"]["known"] is False and by_location["Nowhere"]["zone"] is None
+
+    assert (await store.sweep(now + 9_999)).closed == 0
+    sweep = await store.sweep(now + 10_000)
+    assert (sweep.closed, sweep.still_open) == (2, 0)
+    assert (await store.sweep(now + 20_000)).closed == 0  # each close exactly once
+    stored = await store.events_after(0, 100)
+    kinds = [(event["seq"], event["kind"], event["location"]) for event in stored.events]
+    # Closes come in ends_at order, ties by location id.
+    assert kinds == [(1, "open", ABU_GHOSH), (2, "open", "Nowhere"),
+                     (3, "close", "Nowhere"), (4, "close", ABU_GHOSH)]
+    assert stored.events[0]["incident_id"] == stored.events[3]["incident_id"]
+    assert stored.events[3]["reason"] == "expired"
+    assert (await store.snapshot()).incidents == []
+
+
+async def test_later_alert_extends_the_window(store_under_test: StoreUnderTest) -> None:
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+    await store.apply(alert("a1", [ABU_SNAN], now, 30), now)
+    await store.apply(alert("a2", [ABU_SNAN], now + 1_000, 60, alert_type="hostile_aircraft"),
+                      now)
+    await store.apply(alert("a0", [ABU_SNAN], now - 1_000, 10), now)  # late, older, shorter
+    (incident,) = (await store.snapshot()).incidents
+    assert incident["started_at"] == now - 1_000
+    assert incident["ends_at"] == now + 61_000
+    assert incident["alert_count"] == 3
+    assert incident["types"] == ["hostile_aircraft", "missiles"]
+    assert incident["alert_id"] == "a2"  # the latest issued
+    events = (await store.events_after(0, 10)).events
+    assert [event["alert_count"] for event in events] == [1, 2, 3]
+    assert len({event["incident_id"] for event in events}) == 1
+
+
+async def test_cancel_closes_now_and_supersedes_older_alerts(
+    store_under_test: StoreUnderTest,
+) -> None:
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+    await store.apply(alert("a1", [ABU_SNAN, ABU_GHOSH], now, 600), now)
+    outcome, closed = await store.apply(
+        alert("c1", [ABU_SNAN], now + 1_000, 0, kind="cancel"), now)
+    assert (outcome, closed) == ("cancel", 1)
+    # An alert issued before the all-clear that arrives after it must not reopen the area.
+    assert (await store.apply(alert("late", [ABU_SNAN], now + 500, 600), now))[0] == "superseded"
+    # A newer alert opens a new window.
+    assert (await store.apply(alert("new", [ABU_SNAN], now + 2_000, 600), now))[0] == "new"
+    events = (await store.events_after(0, 10)).events
+    close = events[2]
+    assert (close["kind"], close["reason"], close["alert_id"]) == ("close", "cancelled", "c1")
+    assert close["incident_id"] == events[0]["incident_id"]
+    assert events[3]["kind"] == "open" and events[3]["incident_id"] != close["incident_id"]
+    assert {i["location"] for i in (await store.snapshot()).incidents} == {ABU_SNAN, ABU_GHOSH}
+
+
+async def test_cancel_keeps_a_window_that_a_newer_alert_holds_open(
+    store_under_test: StoreUnderTest,
+) -> None:
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+    await store.apply(alert("old", [ABU_SNAN], now, 600), now)
+    await store.apply(alert("newer", [ABU_SNAN], now + 5_000, 60), now)
+    assert await store.apply(alert("c", [ABU_SNAN], now + 1_000, 0, kind="cancel"), now) == (
+        "cancel", 0)
+    (incident,) = (await store.snapshot()).incidents
+    # Only the newer alert remains: the window is what it would be had the cancel come first.
+    assert incident["started_at"] == now + 5_000
+    assert incident["ends_at"] == now + 65_000
+    assert incident["alert_count"] == 1
+
+
+async def test_expired_alert_opens_nothing(store_under_test: StoreUnderTest) -> None:
+    now = int(time.time() * 1000)
+    result = await store_under_test.store.apply(alert("old", [ABU_SNAN], now - 60_000, 30), now)
+    assert result == ("expired", 0)
+
+
+async def test_stream_replays_after_seq_and_reports_when_it_no_longer_reaches(
+    store_under_test: StoreUnderTest,
+) -> None:
+    store = store_under_test.store  # stream_maxlen=50 in these fixtures
+    now = int(time.time() * 1000)
+    for index in range(300):
+        await store.apply(alert(f"a{index}", [f"place-{index}"], now, 600), now)
+    recent = await store.events_after(290, 100)
+    assert recent.covered and [event["seq"] for event in recent.events] == list(range(291, 301))
+    assert (await store.events_after(300, 100)).events == []
+    assert not (await store.events_after(1, 100)).covered
+    assert not (await store.events_after(500, 100)).covered  # a seq from the future
+    history = await store.recent_events(5)
+    assert [event["seq"] for event in history.events] == [296, 297, 298, 299, 300]
+    assert history.epoch == recent.epoch == (await store.snapshot()).epoch
+
+
+async def test_feed_delivers_each_published_batch_in_order(
+    store_under_test: StoreUnderTest,
+) -> None:
+    store, feed = store_under_test.store, store_under_test.feed
+    batches = feed.batches().__aiter__()
+    assert await next_batch(batches) == []  # subscribed
+    now = int(time.time() * 1000)
+    await store.apply(alert("a1", [ABU_SNAN, ABU_GHOSH], now, 1), now)
+    await store.apply(alert("a2", [ABU_SNAN], now, 1), now)
+    await store.sweep(now + 1_000)
+    received = [await next_batch(batches) for _ in range(3)]
+    assert [[event["seq"] for event in batch] for batch in received] == [[1, 2], [3], [4, 5]]
+    assert [event["kind"] for event in received[2]] == ["close", "close"]
