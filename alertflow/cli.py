@@ -164,8 +164,7 @@ def dev(
         host=host, port=port, tokens=source_tokens, insecure_no_auth=not source_tokens,
         sweep_interval_ms=sweep_interval_ms,
     )
-    run.run(run.dev(settings, use_amqp=amqp_url is not None, use_redis=redis_url is not None,
-                    demo=demo))
+    run.run(run.dev(settings, use_amqp=bool(amqp_url), use_redis=bool(redis_url), demo=demo))
 
 
 @app.command()

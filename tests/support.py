@@ -30,11 +30,11 @@ class Role:
     """One `alertflow` subprocess, its log in a file, stopped at the end of the test."""
 
     def __init__(self, name: str, args: Sequence[str], log_dir: Path,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, drop_env: Sequence[str] = ()) -> None:
         self.name = name
         self.args = list(args)
         self.log_path = log_dir / f"{name}.log"
-        self.env = {**os.environ, **(env or {})}
+        self.env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in drop_env}
         self.proc: subprocess.Popen[bytes] | None = None
         self.start()
 

@@ -303,8 +303,10 @@ export class AreaMap {
     y = h >= full.h ? full.y + (full.h - h) / 2 : Math.min(Math.max(y, full.y), full.y + full.h - h);
     this.view = { x, y, w, h };
     this.svg.setAttribute("viewBox", `${x.toFixed(2)} ${y.toFixed(2)} ${w.toFixed(2)} ${h.toFixed(2)}`);
-    // Dots grow more slowly than the map when zooming in, so dense cities separate.
-    const u = Math.pow(w / full.w, 0.65);
+    // CSS sizes dots in screen pixels times --u: one --u is one screen pixel in user units,
+    // grown a little with the zoom so dense cities separate yet stay visible.
+    const px = this.svg.clientWidth || this.root.clientWidth || 400;
+    const u = (w / px) * Math.pow(full.w / w, 0.35);
     this.svg.style.setProperty("--u", u.toFixed(4));
     if (this.pinned) this.#positionTooltip(this.pinned);
   }
