@@ -89,7 +89,7 @@ export class AreaMap {
     this.dots = [];
     // The land is the union of generous discs around every area: a soft silhouette of the
     // populated country drawn as one path (one element instead of 1,340).
-    const landR = 20;
+    const landR = 42;
     let d = "";
     usable.forEach((a, i) => {
       const x = PAD + (a.lng - minLng) * kx * scale;

@@ -100,7 +100,7 @@ _T = TypeVar("_T")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CONTROL_NO_NEWLINES = re.compile(r"[\x00-\x1f\x7f]")
 _MSGSPEC_PATH = re.compile(r" - at `(\$[^`]*)`$")
-_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
+_NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]*)`")
 
 _v1_decoder = msgspec.json.Decoder(AlertIn | list[AlertIn])
 _legacy_decoder = msgspec.json.Decoder(LegacyAlertIn | list[LegacyAlertIn])
@@ -134,9 +134,9 @@ def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
         path_match = _MSGSPEC_PATH.search(message)
         path = path_match.group(1) if path_match else "$"
         reason = _MSGSPEC_PATH.sub("", message)
-        unknown = _UNKNOWN_FIELD.search(reason)
-        if unknown:
-            path = f"{path}.{unknown.group(1)}"
+        named = _NAMED_FIELD.search(reason)
+        if named:
+            path = f"{path}.{named.group(1)}"
         if reason.startswith("Expected `object | array`"):
             reason = "expected an alert object or an array of alerts"
         raise AlertRejected(422, path, reason) from None
@@ -207,6 +207,7 @@ def _normalize_v1(
         raise AlertRejected(422, names_path, "is empty: name at least one location")
     if item.kind == "alert" and item.duration_s is None:
         raise AlertRejected(422, f"{path}.duration_s", "missing: required for kind 'alert'")
+    _check_text(f"{path}.type", item.type)  # the pattern's `$` lets a final newline through
     _check_text(f"{path}.id", item.id)
     _check_text(f"{path}.title", item.title)
     _check_text(f"{path}.instructions", item.instructions, allow_newlines=True)
@@ -273,6 +274,7 @@ def parse_legacy(
         items = [(f"$[{index}]", item) for index, item in enumerate(decoded)]
     alerts = []
     for path, item in items:
+        _check_text(f"{path}.type", item.type)
         issued_at = _legacy_timestamp_ms(item.timestamp)
         _check_issued_at(f"{path}.timestamp", issued_at, now_ms, rules)
         locations, unknown = _resolve_locations(f"{path}.location", [item.location], catalog, rules)

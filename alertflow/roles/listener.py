@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -169,8 +170,13 @@ def create_listener_app(
         metrics.broker_connected.set(1 if publisher.ready else 0)
         return {"broker": publisher.ready}
 
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return error(exc.status_code, "http_error", "$", str(exc.detail), headers=exc.headers)
+
     return Starlette(
-        routes=create_listener_routes(publisher, catalog, config) + health_routes(readiness)
+        routes=create_listener_routes(publisher, catalog, config) + health_routes(readiness),
+        exception_handlers={HTTPException: http_error},
     )
 
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs from this repository's own files and runs all of it.
+# Used by README's test command and by CI (.ci/run). Safe to run again: each step is idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: the browser for dashboard tests and kubectl for the manifest tests.
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v kubectl >/dev/null 2>&1 || need+=(kubectl)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "missing system packages (install them as root): ${need[*]}" >&2
+  fi
+fi
+
+# The services the integration tests talk to.
+bash scripts/services.sh
+
+python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip >/dev/null
+.venv/bin/pip install -q -e '.[test]'
+.venv/bin/ruff check alertflow tests
+.venv/bin/mypy
+exec .venv/bin/pytest "$@"
