@@ -172,7 +172,8 @@ def create_listener_app(
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        return error(exc.status_code, "http_error", "$", str(exc.detail), headers=exc.headers)
+        return error(exc.status_code, "http_error", "$", str(exc.detail),
+                     headers=dict(exc.headers or {}))
 
     return Starlette(
         routes=create_listener_routes(publisher, catalog, config) + health_routes(readiness),
