@@ -183,7 +183,10 @@ class MemoryEventFeed:
     async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
         yield []  # subscribed: the same cue the Redis feed gives
         while True:
-            yield await self._queue.get()
+            batch = list(await self._queue.get())
+            while not self._queue.empty() and len(batch) < 1000:  # coalesce what waits
+                batch += self._queue.get_nowait()
+            yield batch
 
     async def close(self) -> None:
         self._store._subscribers.discard(self._queue)

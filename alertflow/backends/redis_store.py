@@ -231,8 +231,18 @@ class RedisEventFeed:
                 yield []
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
-                    if message is not None and message["type"] == "message":
-                        yield _batch_decoder.decode(message["data"])
+                    if message is None or message["type"] != "message":
+                        continue
+                    batch = _batch_decoder.decode(message["data"])
+                    # Coalesce what is already waiting: one emit per client instead of many,
+                    # and no waiting at all when the channel is quiet.
+                    while len(batch) < 1000:
+                        more = await pubsub.get_message(timeout=0.0)
+                        if more is None:
+                            break
+                        if more["type"] == "message":
+                            batch += _batch_decoder.decode(more["data"])
+                    yield batch
             except UNAVAILABLE as exc:
                 if self._connected:
                     log.warning("event feed lost Redis", error=str(exc))
