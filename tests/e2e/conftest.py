@@ -21,6 +21,7 @@ class Pipeline:
     listener_url: str
     notifier_urls: list[str]
     roles: dict[str, Role] = field(default_factory=dict)
+    processor_urls: list[str] = field(default_factory=list)
     queue: str = ""
     amqp_url: str = ""
 
@@ -64,8 +65,10 @@ def start_roles(tmp_path: Path, amqp_url: str, redis_url: str, processors: int =
     pipeline.roles["listener"] = Role("listener", [
         "listen", *common, "--port", str(listen_port), "--token", f"e2e:{TOKEN}"], tmp_path)
     for index in range(processors):
+        http_port = free_port()
+        pipeline.processor_urls.append(f"http://127.0.0.1:{http_port}")
         pipeline.roles[f"processor{index}"] = Role(f"processor{index}", [
-            "process", *common, *redis_args, "--http-port", str(free_port())], tmp_path)
+            "process", *common, *redis_args, "--http-port", str(http_port)], tmp_path)
     for index in range(notifiers):
         port = free_port()
         pipeline.notifier_urls.append(f"http://127.0.0.1:{port}")
@@ -73,6 +76,8 @@ def start_roles(tmp_path: Path, amqp_url: str, redis_url: str, processors: int =
             "notify", "--redis-url", redis_url, "--key-prefix", unique, "--port", str(port),
             "--log-level", "info"], tmp_path)
     wait_ready(pipeline.listener_url, pipeline.roles["listener"])
+    for index, url in enumerate(pipeline.processor_urls):
+        wait_ready(url, pipeline.roles[f"processor{index}"])
     for index, url in enumerate(pipeline.notifier_urls):
         wait_ready(url, pipeline.roles[f"notifier{index}"])
     return pipeline
