@@ -26,52 +26,40 @@ from alertflow.domain.locations import Area, Catalog
 Outcome = Literal["new", "duplicate", "superseded", "expired", "cancel"]
 
 
-class Event(msgspec.Struct, omit_defaults=False):
-    """A client-facing event (docs/protocol.md). `seq` is filled in when it enters the stream."""
+class _Window(msgspec.Struct):
+    """An area's window as events and snapshots describe it (docs/protocol.md)."""
+
+    location: str
+    known: bool
+    names: dict[str, str] | None
+    zone: str | None
+    zone_names: dict[str, str] | None
+    shelter_seconds: int | None
+    type: str | None
+    title: str | None
+    instructions: str | None
+    alert_id: str | None
+    incident_id: str
+    started_at: int
+    ends_at: int
+    alert_count: int
+    issued_at: int | None
+    received_at: int | None
+    source: str | None
+
+
+class Event(_Window):
+    """A client-facing event. `seq` is its place in the stream."""
 
     seq: int
     kind: Literal["open", "close"]
     reason: Literal["alert", "expired", "cancelled"]
-    location: str
-    known: bool
-    names: dict[str, str] | None
-    zone: str | None
-    zone_names: dict[str, str] | None
-    shelter_seconds: int | None
-    type: str | None
-    title: str | None
-    instructions: str | None
-    alert_id: str | None
-    incident_id: str
-    started_at: int
-    ends_at: int
-    alert_count: int
-    issued_at: int | None
-    received_at: int | None
-    source: str | None
 
 
-class IncidentView(msgspec.Struct):
+class IncidentView(_Window):
     """An open incident as a snapshot shows it."""
 
-    incident_id: str
-    location: str
-    known: bool
-    names: dict[str, str] | None
-    zone: str | None
-    zone_names: dict[str, str] | None
-    shelter_seconds: int | None
-    type: str | None
     types: list[str]
-    title: str | None
-    instructions: str | None
-    alert_id: str | None
-    started_at: int
-    ends_at: int
-    alert_count: int
-    issued_at: int | None
-    received_at: int | None
-    source: str | None
 
 
 @dataclass(frozen=True, slots=True)
