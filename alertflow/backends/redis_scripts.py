@@ -69,12 +69,15 @@ local function summarize(key)
   return true
 end
 
-local function close_body(key, loc, reason, cause_frag)
+-- `ended_by`: when an all-clear ends the window early, the window's end is the all-clear's time.
+local function close_body(key, loc, reason, cause_frag, ended_by)
   local inc = redis.call('HMGET', key, 'iid', 'loc', 'started', 'ends', 'count', 'last_type')
+  local ends = inc[4]
+  if ended_by and ended_by < tonumber(ends) then ends = num(ended_by) end
   return '"kind":"close","reason":"' .. reason .. '",' .. inc[2]
     .. ',"type":' .. cjson.encode(inc[6]) .. ',' .. cause_frag
     .. ',"incident_id":"' .. inc[1] .. '","started_at":' .. inc[3]
-    .. ',"ends_at":' .. inc[4] .. ',"alert_count":' .. inc[5]
+    .. ',"ends_at":' .. ends .. ',"alert_count":' .. inc[5]
 end
 """
 
@@ -103,7 +106,7 @@ if kind == 'cancel' then
     local key = P .. 'inc:' .. loc
     if redis.call('EXISTS', key) == 1 then
       -- The close shows the incident as it was; then the alerts the cancel covers go.
-      local body = close_body(key, loc, 'cancelled', cause)
+      local body = close_body(key, loc, 'cancelled', cause, issued)
       local fields = redis.call('HKEYS', key)
       for _, name in ipairs(fields) do
         if string.sub(name, 1, 2) == 'a:' then
@@ -192,7 +195,7 @@ local events = {}
 for _, loc in ipairs(due) do
   local key = P .. 'inc:' .. loc
   if redis.call('EXISTS', key) == 1 then
-    emit(events, close_body(key, loc, 'expired', NULL_CAUSE), maxlen)
+    emit(events, close_body(key, loc, 'expired', NULL_CAUSE, nil), maxlen)
     redis.call('DEL', key)
   end
   redis.call('ZREM', P .. 'due', loc)

@@ -121,19 +121,28 @@ function formatDuration(ms, roundUp = false) {
 }
 
 const timeFormats = {};
+const formattedTimes = new Map(); // a barrage shares a handful of timestamps: format each once
+
 function formatTime(ms) {
   const locale = LANGUAGES[state.lang].locale;
   const d = new Date(ms);
   const today = new Date().toDateString() === d.toDateString();
   const key = `${locale}:${today}`;
-  timeFormats[key] ??= new Intl.DateTimeFormat(locale, {
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-    ...(today ? {} : { day: "numeric", month: "short" }),
-  });
-  return timeFormats[key].format(d);
+  const memo = `${key}:${Math.floor(ms / 1000)}`;
+  let text = formattedTimes.get(memo);
+  if (text === undefined) {
+    timeFormats[key] ??= new Intl.DateTimeFormat(locale, {
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+      ...(today ? {} : { day: "numeric", month: "short" }),
+    });
+    text = timeFormats[key].format(d);
+    if (formattedTimes.size > 2000) formattedTimes.clear();
+    formattedTimes.set(memo, text);
+  }
+  return text;
 }
 
 function areaName(id, names) {
@@ -168,11 +177,11 @@ function incidentType(incident) {
 
 const ICONS = {
   alert:
-    '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 2.5 L22.5 21 H1.5 Z" fill="currentColor"/><path d="M12 9v5.5" stroke="#fff" stroke-width="2.4" stroke-linecap="round"/><circle cx="12" cy="17.6" r="1.4" fill="#fff"/></svg>',
+    '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 2.5 L22.5 21 H1.5 Z" fill="currentColor"/><path class="ink-stroke" d="M12 9v5.5" stroke-width="2.4" stroke-linecap="round"/><circle class="ink-fill" cx="12" cy="17.6" r="1.4"/></svg>',
   early:
-    '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 1.5 L22.5 12 L12 22.5 L1.5 12 Z" fill="currentColor"/><path d="M12 7v6" stroke="#fff" stroke-width="2.4" stroke-linecap="round"/><circle cx="12" cy="16.5" r="1.4" fill="#fff"/></svg>',
+    '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 1.5 L22.5 12 L12 22.5 L1.5 12 Z" fill="currentColor"/><path class="ink-stroke" d="M12 7v6" stroke-width="2.4" stroke-linecap="round"/><circle class="ink-fill" cx="12" cy="16.5" r="1.4"/></svg>',
   clear:
-    '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="12" r="10.5" fill="currentColor"/><path d="M7 12.5l3.2 3.2L17 9" fill="none" stroke="#fff" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+    '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="12" r="10.5" fill="currentColor"/><path class="ink-stroke" d="M7 12.5l3.2 3.2L17 9" fill="none" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>',
   ended:
     '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="12" r="9.5" fill="none" stroke="currentColor" stroke-width="2.2"/><path d="M7.5 12h9" stroke="currentColor" stroke-width="2.4" stroke-linecap="round"/></svg>',
   star:
@@ -184,6 +193,18 @@ const ICONS = {
   pin:
     '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 22s7-6.2 7-12a7 7 0 0 0-14 0c0 5.8 7 12 7 12z" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="12" cy="10" r="2.5" fill="currentColor"/></svg>',
 };
+
+const iconCache = {};
+
+/** A fresh copy of an icon; parsed once, then cloned (a barrage draws hundreds). */
+function icon(name) {
+  if (!iconCache[name]) {
+    const tpl = document.createElement("template");
+    tpl.innerHTML = ICONS[name];
+    iconCache[name] = tpl.content.firstElementChild;
+  }
+  return iconCache[name].cloneNode(true);
+}
 
 function h(tag, className, text) {
   const node = document.createElement(tag);
@@ -257,24 +278,38 @@ function syncSubscription() {
   });
 }
 
+/** The subscription after the server applied one (event, payload). */
+function applyOp(have, event, payload) {
+  const without = (list, drop = []) => list.filter((x) => !drop.includes(x));
+  const union = (list, add = []) => [...list, ...add.filter((x) => !list.includes(x))];
+  if (payload.all) {
+    return event === "subscribe"
+      ? { all: true, locations: [], zones: [] }
+      : { all: false, locations: have.locations, zones: have.zones };
+  }
+  return event === "subscribe"
+    ? { all: have.all, locations: union(have.locations, payload.locations), zones: union(have.zones, payload.zones) }
+    : { all: have.all, locations: without(have.locations, payload.locations), zones: without(have.zones, payload.zones) };
+}
+
 async function doSyncSubscription() {
   if (!socket.connected || !state.serverSub) return;
   const want = effectiveSub();
   if (sameSub(want, state.serverSub)) return;
-  const ops = subscriptionOps(state.serverSub, want);
   let ack = null;
-  for (const [event, payload] of ops) {
-    ack = await socket.timeout(10000).emitWithAck(event, payload);
-    if (!ack || ack.error || !Array.isArray(ack.incidents)) {
-      state.subError = ack?.error ? `${ack.error}${ack.field ? ` (${ack.field})` : ""}` : "invalid answer";
-      // Partially applied: let the next reconnect send the whole set again.
-      state.serverSub = null;
+  for (const [event, payload] of subscriptionOps(state.serverSub, want)) {
+    const answer = await socket.timeout(10000).emitWithAck(event, payload);
+    if (!answer || answer.error || !Array.isArray(answer.incidents)) {
+      // The server changed nothing for this request; keep what it did accept so far.
+      state.subError = answer?.error ? `${answer.error}${answer.field ? ` (${answer.field})` : ""}` : "invalid answer";
+      if (ack) applyAckSnapshot(ack);
       renderMine();
       return;
     }
+    ack = answer;
+    state.serverSub = applyOp(state.serverSub, event, payload);
   }
   state.subError = null;
-  state.serverSub = want;
   if (ack) applyAckSnapshot(ack);
   renderMine();
 }
@@ -345,7 +380,16 @@ function onSnapshot(snap) {
   c.awaitingReplay = false;
   clearTimeout(c.replayTimer);
   const epochChanged = state.epoch !== null && snap.epoch !== state.epoch;
+  const before = new Set(state.active.keys());
   replaceActive(snap.incidents);
+  // On load (or resync) my areas may already be under alert: say so, the banner alone is silent.
+  const mineNew = [...state.active.values()].filter(
+    (i) => !before.has(i.location) && hasMine() && isMine(i.location, i.zone),
+  );
+  if (mineNew.length) {
+    const key = mineNew.some((i) => !isEarly(i)) ? "announce.alert_mine" : "announce.early_mine";
+    announce(t(key, { names: namesList(mineNew), type: typeLabel(state.lang, incidentType(mineNew[0])) }), true);
+  }
   state.epoch = snap.epoch ?? null;
   state.lastSeq = snap.seq ?? null;
   setConn(snap.resync ? "resynced" : "live");
@@ -363,7 +407,7 @@ function applyAckSnapshot(ack) {
   } else {
     // Whether the ack lists every subscribed window or only the new rooms', keeping what is
     // still covered and adding what it names gives the same, correct set.
-    const sub = effectiveSub();
+    const sub = state.serverSub ?? effectiveSub();
     replaceActive(ack.incidents, (incident) => covers(sub, incident.location, incident.zone));
     if (ack.seq != null && (state.lastSeq === null || seqCmp(ack.seq, state.lastSeq) > 0)) state.lastSeq = ack.seq;
   }
@@ -454,9 +498,12 @@ const basePath = new URL(".", window.location.href).pathname;
 
 function buildAuth() {
   const sub = effectiveSub();
+  const before = state.serverSub;
   state.pendingSub = sub;
   const auth = {};
-  if (state.epoch !== null && state.lastSeq !== null) {
+  // Resume only with the rooms we had: areas chosen while offline need a fresh snapshot, since
+  // their windows may have opened before `since`.
+  if (state.epoch !== null && state.lastSeq !== null && before && sameSub(sub, before)) {
     auth.since = state.lastSeq;
     auth.epoch = state.epoch;
   }
@@ -485,6 +532,7 @@ socket.on("connect", () => {
   c.manualDelay = 1000;
   if (c.everConnected && c.sentSince) {
     // Resuming: the missed events come as the first `alerts`; if none come, nothing was missed.
+    // The state stays "reconnecting" until then, so "resumed" shows once they are on screen.
     c.awaitingReplay = true;
     clearTimeout(c.replayTimer);
     c.replayTimer = setTimeout(() => {
@@ -546,21 +594,21 @@ function renderConn() {
   let label;
   if (c.state === "connecting") label = t("conn.connecting");
   else if (c.state === "reconnecting") {
-    if (c.awaitingReplay) label = t("conn.resumed_pending");
-    else label = c.attempt > 1 ? t("conn.reconnecting_attempt", { n: c.attempt }) : t("conn.reconnecting");
+    label = c.awaitingReplay ? t("conn.resumed_pending") : t("conn.reconnecting");
   } else if (c.state === "resumed") {
     label = c.missed > 0 ? t("conn.resumed", { n: c.missed }) : t("conn.resumed_none");
   } else if (c.state === "resynced") label = t("conn.resynced");
   else label = t("conn.live");
   node.querySelector(".conn-label").textContent = label;
+  const attempt = node.querySelector(".conn-attempt");
+  const showAttempt = c.state === "reconnecting" && !c.awaitingReplay && c.attempt > 1;
+  attempt.hidden = !showAttempt;
+  attempt.textContent = showAttempt ? t("conn.attempt", { n: c.attempt }) : "";
   // While the connection is down, say so loudly: what is on screen may be stale.
   const offline = c.state === "reconnecting" && !c.awaitingReplay && c.everConnected;
   $("#offline-notice").hidden = !offline;
   document.body.classList.toggle("is-offline", offline);
 }
-
-// While resuming, the state reads "reconnecting" until the replay arrived: tests and people
-// then see "resumed" only once the missed events are on screen.
 
 // ------------------------------------------------------------------------------------------
 // Reactions: announcements, sounds, notifications
@@ -680,16 +728,16 @@ function createRow(location) {
   const locate = h("button", "row-name");
   locate.type = "button";
   const mineTag = h("span", "row-mine");
-  mineTag.innerHTML = ICONS.star;
+  mineTag.append(icon("star"));
   const mineText = h("span", "", "");
   mineTag.append(mineText);
   title.append(locate, mineTag);
   const meta = h("p", "row-meta");
   const zone = h("span", "row-zone");
   const type = h("span", "row-type");
-  meta.append(zone, type);
-  const since = h("p", "row-since");
-  main.append(title, meta, since);
+  const since = h("span", "row-since");
+  meta.append(zone, type, since);
+  main.append(title, meta);
 
   const timers = h("div", "row-timers");
   const shelterBox = h("div", "timer timer-shelter");
@@ -704,6 +752,7 @@ function createRow(location) {
 
   li.append(badge, main, timers);
   locate.addEventListener("click", () => showOnMap(location));
+  li.addEventListener("animationend", () => li.classList.remove("is-new"));
   li.addEventListener("mouseenter", () => map.highlight(location));
   li.addEventListener("mouseleave", () => map.highlight(null));
   return {
@@ -726,10 +775,12 @@ function fillRow(row, incident) {
   row.sig = sig;
   row.last = {};
   const r = row.refs;
-  row.el.className = `alert-row kind-${kind}${mine ? " is-mine" : ""}`;
+  row.el.classList.remove("kind-alert", "kind-early");
+  row.el.classList.add(`kind-${kind}`);
+  row.el.classList.toggle("is-mine", mine);
   row.el.dataset.kind = kind;
   row.el.dataset.incident = incident.incident_id ?? "";
-  r.badgeIcon.innerHTML = ICONS[kind];
+  r.badgeIcon.replaceChildren(icon(kind));
   r.badgeText.textContent = t(`kind.${kind}`);
   r.locate.textContent = name;
   r.locate.setAttribute("aria-label", t("row.locate", { name }));
@@ -784,7 +835,8 @@ function tickRow(row, incident, now) {
 }
 
 function newestFirst(a, b) {
-  return (b.issued_at ?? 0) - (a.issued_at ?? 0) || a.location.localeCompare(b.location);
+  // Ties (one alert naming many areas) keep a stable, cheap order: localeCompare is slow.
+  return (b.issued_at ?? 0) - (a.issued_at ?? 0) || (a.location < b.location ? -1 : a.location > b.location ? 1 : 0);
 }
 
 function startRowClose(location, row) {
@@ -792,7 +844,7 @@ function startRowClose(location, row) {
   const kind = reason === "cancelled" ? "clear" : "ended";
   row.el.classList.add("closing", `closed-${kind}`);
   row.el.dataset.kind = kind;
-  row.refs.badgeIcon.innerHTML = ICONS[kind];
+  row.refs.badgeIcon.replaceChildren(icon(kind));
   row.refs.badgeText.textContent = t(`kind.${kind}`);
   row.closing = setTimeout(() => {
     row.el.remove();
@@ -808,6 +860,8 @@ function renderActive() {
     if (!state.active.has(location) && !row.closing) startRowClose(location, row);
   }
   const items = [...state.active.values()].sort(newestFirst);
+  // New rows slide in, except in a barrage, where hundreds of animations only cost time.
+  const animate = items.filter((i) => !rows.has(i.location)).length <= 12;
   let prev = null;
   for (const incident of items) {
     let row = rows.get(incident.location);
@@ -820,6 +874,7 @@ function renderActive() {
     if (!row) {
       row = createRow(incident.location);
       rows.set(incident.location, row);
+      if (animate) row.el.classList.add("is-new");
     }
     fillRow(row, incident);
     // Keep the order newest first; rows that are fading out stay where they were.
@@ -880,7 +935,7 @@ function renderBanner() {
   banner.hidden = false;
   banner.dataset.kind = mode;
   banner.className = `banner banner-${mode}`;
-  banner.querySelector(".banner-icon").innerHTML = ICONS[mode];
+  banner.querySelector(".banner-icon").replaceChildren(icon(mode));
   $("#banner-title").textContent = t(`banner.${mode}`);
   const names = [...new Set(list.map((i) => areaName(i.location, i.names)))];
   const more = names.length > 3 ? ` ${t("banner.more", { n: names.length - 3 })}` : "";
@@ -974,7 +1029,7 @@ function historyRow(item) {
   const time = h("time", "hist-time", formatTime(item.at));
   time.dateTime = new Date(item.at).toISOString();
   const badge = h("span", "hist-badge");
-  badge.innerHTML = ICONS[kind];
+  badge.append(icon(kind));
   badge.append(h("span", "", t(`kind.${kind}`)));
   const name = h("span", "hist-name", areaName(ev.location, ev.names));
   const detail = [zoneName(zoneOf(ev.location, ev.zone), ev.zone_names)];
@@ -1001,13 +1056,12 @@ function renderHistory() {
 
 function renderHistoryAppend(events) {
   const list = $("#history");
-  const items = events
-    .map((ev) => state.history.find((item) => item.ev === ev))
-    .filter((item) => item && historyVisible(item.ev));
+  const wanted = new Set(events);
+  const items = state.history.filter((item) => wanted.has(item.ev) && historyVisible(item.ev));
   if (!items.length) return;
-  // Live events are the newest: put them on top, newest first.
+  // Live events are the newest: put them on top, newest first (no more than the list keeps).
   const frag = document.createDocumentFragment();
-  for (const item of items.sort(historyOrder)) frag.appendChild(historyRow(item));
+  for (const item of items.sort(historyOrder).slice(0, HISTORY_LIMIT)) frag.appendChild(historyRow(item));
   list.prepend(frag);
   while (list.children.length > HISTORY_LIMIT) list.lastElementChild.remove();
   $("#history-empty").hidden = true;
@@ -1217,8 +1271,8 @@ function renderResults() {
     const chosen = entry.type === "zone" ? state.prefs.zones.includes(entry.id) : state.prefs.locations.includes(entry.id);
     li.setAttribute("aria-selected", "false");
     if (chosen) li.classList.add("is-chosen");
-    const icon = h("span", "result-icon");
-    icon.innerHTML = entry.type === "zone" ? ICONS.zone : ICONS.pin;
+    const iconBox = h("span", "result-icon");
+    iconBox.append(icon(entry.type === "zone" ? "zone" : "pin"));
     const text = h("span", "result-text");
     const primary = entry.names[state.lang] || entry.names.he || entry.id;
     const name = h("span", "result-name", primary);
@@ -1235,7 +1289,7 @@ function renderResults() {
     }
     if (chosen) details.push(t("my.already"));
     text.append(h("span", "result-detail", details.join(" · ")));
-    li.append(icon, text);
+    li.append(iconBox, text);
     li.addEventListener("mousedown", (e) => e.preventDefault()); // keep focus in the input
     li.addEventListener("click", () => chooseResult(i));
     resultsList.append(li);
@@ -1352,14 +1406,14 @@ function renderMine() {
   const chip = (kind, id, label, detail) => {
     const li = h("li", `chip chip-${kind}`);
     li.dataset[kind === "zone" ? "zone" : "location"] = id;
-    const icon = h("span", "chip-icon");
-    icon.innerHTML = kind === "zone" ? ICONS.zone : ICONS.pin;
+    const iconBox = h("span", "chip-icon");
+    iconBox.append(icon(kind === "zone" ? "zone" : "pin"));
     const text = h("span", "chip-text");
     text.append(h("span", "chip-name", label));
     if (detail) text.append(h("span", "chip-detail", detail));
     const remove = h("button", "chip-remove");
     remove.type = "button";
-    remove.innerHTML = ICONS.remove;
+    remove.append(icon("remove"));
     remove.setAttribute("aria-label", t("my.remove", { name: label }));
     remove.title = t("my.remove", { name: label });
     remove.addEventListener("click", () => {
@@ -1369,7 +1423,7 @@ function renderMine() {
       prefsChanged();
       searchInput.focus();
     });
-    li.append(icon, text, remove);
+    li.append(iconBox, text, remove);
     list.append(li);
   };
   for (const zone of state.prefs.zones) {
@@ -1524,7 +1578,7 @@ applyLanguage();
 loadCatalog();
 loadHistory();
 
-// For debugging from the console and for tests: read-only views of the live state.
+// A handle for debugging from the console (and for tests to inspect); not an API.
 window.alertflow = Object.freeze({
   get state() {
     return state;

@@ -19,11 +19,10 @@ const en = {
   "skip": "Skip to active alerts",
   "lang.label": "Language",
 
-  "conn.label": "Connection",
   "conn.connecting": "Connecting…",
   "conn.live": "Live",
   "conn.reconnecting": "Connection lost — reconnecting…",
-  "conn.reconnecting_attempt": "Connection lost — reconnecting (attempt {n})…",
+  "conn.attempt": "attempt {n}",
   "conn.resumed_pending": "Reconnected — recovering missed events…",
   "conn.resumed": {
     one: "Live — resumed, {n} missed event recovered",
@@ -51,8 +50,6 @@ const en = {
 
   "row.mine": "My area",
   "row.unknown": "Area not in the catalogue",
-  "row.zone": "Zone",
-  "row.type": "Type",
   "row.siren": "Siren {t} ago",
   "row.shelter": "Reach shelter",
   "row.shelter_now": "Now",
@@ -146,11 +143,10 @@ const he = {
   "skip": "דילוג להתרעות הפעילות",
   "lang.label": "שפה",
 
-  "conn.label": "חיבור",
   "conn.connecting": "מתחבר…",
   "conn.live": "מחובר — בזמן אמת",
   "conn.reconnecting": "החיבור נותק — מתחבר מחדש…",
-  "conn.reconnecting_attempt": "החיבור נותק — מתחבר מחדש (ניסיון {n})…",
+  "conn.attempt": "ניסיון {n}",
   "conn.resumed_pending": "החיבור חודש — משחזר אירועים שהוחמצו…",
   "conn.resumed": {
     one: "מחובר — החיבור חודש, שוחזר אירוע אחד שהוחמץ",
@@ -185,8 +181,6 @@ const he = {
 
   "row.mine": "האזור שלי",
   "row.unknown": "אזור שאינו בקטלוג",
-  "row.zone": "מרחב",
-  "row.type": "סוג",
   "row.siren": "צופר לפני {t}",
   "row.shelter": "הגעה למרחב מוגן",
   "row.shelter_now": "מיד",
@@ -279,11 +273,10 @@ const ru = {
   "skip": "Перейти к активным тревогам",
   "lang.label": "Язык",
 
-  "conn.label": "Связь",
   "conn.connecting": "Подключение…",
   "conn.live": "На связи",
   "conn.reconnecting": "Связь потеряна — переподключение…",
-  "conn.reconnecting_attempt": "Связь потеряна — переподключение (попытка {n})…",
+  "conn.attempt": "попытка {n}",
   "conn.resumed_pending": "Связь восстановлена — загрузка пропущенных событий…",
   "conn.resumed": {
     one: "На связи — связь восстановлена, получено {n} пропущенное событие",
@@ -318,8 +311,6 @@ const ru = {
 
   "row.mine": "Мой район",
   "row.unknown": "Района нет в каталоге",
-  "row.zone": "Зона",
-  "row.type": "Тип",
   "row.siren": "Сирена {t} назад",
   "row.shelter": "До укрытия",
   "row.shelter_now": "Немедленно",
@@ -418,11 +409,10 @@ const ar = {
   "skip": "انتقل إلى الإنذارات النشطة",
   "lang.label": "اللغة",
 
-  "conn.label": "الاتصال",
   "conn.connecting": "جارٍ الاتصال…",
   "conn.live": "متصل — مباشر",
   "conn.reconnecting": "انقطع الاتصال — جارٍ إعادة الاتصال…",
-  "conn.reconnecting_attempt": "انقطع الاتصال — جارٍ إعادة الاتصال (المحاولة {n})…",
+  "conn.attempt": "المحاولة {n}",
   "conn.resumed_pending": "أُعيد الاتصال — جارٍ استرجاع الأحداث الفائتة…",
   "conn.resumed": {
     zero: "متصل — استؤنف الاتصال، لم تفت أي أحداث",
@@ -468,8 +458,6 @@ const ar = {
 
   "row.mine": "منطقتي",
   "row.unknown": "منطقة غير موجودة في الفهرس",
-  "row.zone": "القطاع",
-  "row.type": "النوع",
   "row.siren": "صفارة قبل {t}",
   "row.shelter": "الوصول إلى الملجأ",
   "row.shelter_now": "فورًا",

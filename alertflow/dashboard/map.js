@@ -6,6 +6,7 @@
 //   active kind-early  — early warning (amber, with a diamond outline)
 //   cleared            — all-clear (green hollow ring) for a few seconds
 //   (none)             — quiet; removing "active" lets CSS fade the dot back to grey
+//   fading             — a window just ended: CSS fades the dot back to grey
 // Shapes differ as well as colours, so colour is never the only cue.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -15,6 +16,8 @@ const CLEAR_MS = 8000; // how long an all-clear stays green
 const FADE_MS = 3000; // matches the CSS transition on .area
 const MAX_ZOOM = 40;
 const HIT_PX = 14; // pointer distance (screen px) that still "touches" an area
+const PULSE_MS = 5400; // three 1.8 s pulses (see .pulse in style.css)
+const MAX_PULSES = 60; // in a barrage, animating every dot costs more than it tells
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG_NS, name);
@@ -41,8 +44,10 @@ export class AreaMap {
     this.marks = new Map(); // id -> [overlay elements]
     this.mine = new Set();
     this.pinned = null;
+    this.pulsing = 0;
     this.pointers = new Map();
     this.gesture = null;
+    this.autoFit = true; // until the user pans or zooms, resizing re-fits the whole country
 
     this.svg = el("svg", { class: "map-svg", "aria-hidden": "true", focusable: "false" });
     root.appendChild(this.svg);
@@ -59,6 +64,14 @@ export class AreaMap {
   /** Draw the catalogue: [{id, lat, lng}, …]. */
   setAreas(areas) {
     const usable = areas.filter((a) => Number.isFinite(a.lat) && Number.isFinite(a.lng));
+    if (!usable.length) {
+      // An empty catalogue (`--locations none`): nothing to draw, the list still works.
+      this.svg.replaceChildren();
+      this.full = this.view = this.focusRing = null;
+      this.ids = [];
+      this.index.clear();
+      return;
+    }
     const lats = usable.map((a) => a.lat);
     const lngs = usable.map((a) => a.lng);
     const [minLat, maxLat] = [Math.min(...lats), Math.max(...lats)];
@@ -89,7 +102,7 @@ export class AreaMap {
     this.dots = [];
     // The land is the union of generous discs around every area: a soft silhouette of the
     // populated country drawn as one path (one element instead of 1,340).
-    const landR = 42;
+    const landR = 50;
     let d = "";
     usable.forEach((a, i) => {
       const x = PAD + (a.lng - minLng) * kx * scale;
@@ -139,7 +152,7 @@ export class AreaMap {
         setTimeout(() => {
           this.state.delete(id);
           this.timers.delete(id);
-          this.#place(id);
+          this.#apply(id, null);
         }, FADE_MS),
       );
     }
@@ -161,6 +174,7 @@ export class AreaMap {
 
   /** Outline one area (e.g. while its row in the list is hovered); null hides it. */
   highlight(id) {
+    if (!this.focusRing) return; // nothing drawn yet
     const i = id == null ? undefined : this.index.get(id);
     if (i === undefined) {
       this.focusRing.style.display = "none";
@@ -176,6 +190,7 @@ export class AreaMap {
     const i = this.index.get(id);
     if (i === undefined) return;
     const w = this.full.w / 8;
+    this.autoFit = false;
     this.#setView({ x: this.xs[i] - w / 2, y: this.ys[i] - (w * this.#aspect()) / 2, w, h: w * this.#aspect() });
     this.#pin(id);
   }
@@ -195,16 +210,19 @@ export class AreaMap {
       y1 = Math.max(y1, this.ys[i]);
     }
     const margin = 60;
+    this.autoFit = false;
     this.#fitBox(x0 - margin, y0 - margin, x1 + margin, y1 + margin);
   }
 
   reset() {
     if (!this.full) return;
     this.#fitBox(this.full.x, this.full.y, this.full.x + this.full.w, this.full.y + this.full.h);
+    this.autoFit = true;
   }
 
   zoom(factor) {
     if (!this.view) return;
+    this.autoFit = false;
     const cx = this.view.x + this.view.w / 2;
     const cy = this.view.y + this.view.h / 2;
     this.#zoomAt(factor, cx, cy);
@@ -227,12 +245,22 @@ export class AreaMap {
     dot.classList.toggle("kind-alert", kind === "alert");
     dot.classList.toggle("kind-early", kind === "early");
     dot.classList.toggle("cleared", kind === "clear");
+    // Only an ending window animates (back to grey); zooming must resize dots instantly.
+    dot.classList.toggle("fading", kind === "ended");
     this.#place(id);
     this.#removeMarks(id);
     if (active) {
       const marks = [];
       // A few pulses when the alert starts draw the eye, then the dot stays still.
-      marks.push(el("circle", { class: `pulse pulse-${kind}`, cx: this.xs[i], cy: this.ys[i] }, this.layers.marks));
+      if (this.pulsing < MAX_PULSES) {
+        const pulse = el("circle", { class: `pulse pulse-${kind}`, cx: this.xs[i], cy: this.ys[i] }, this.layers.marks);
+        this.pulsing++;
+        setTimeout(() => {
+          pulse.remove();
+          this.pulsing--;
+        }, PULSE_MS);
+        marks.push(pulse);
+      }
       if (kind === "early") {
         const diamond = el("path", { class: "mark-early", d: "M0,-1L1,0L0,1L-1,0Z" }, this.layers.marks);
         diamond.style.setProperty("--x", `${this.xs[i]}px`);
@@ -282,6 +310,10 @@ export class AreaMap {
 
   #fitAspect() {
     if (!this.view) return;
+    if (this.autoFit) {
+      this.reset();
+      return;
+    }
     // Keep the centre and the horizontal extent; follow the container's shape.
     const { x, y, w, h } = this.view;
     const nh = w * this.#aspect();
@@ -380,11 +412,13 @@ export class AreaMap {
         const dy = e.clientY - g.y;
         if (!g.moved && Math.hypot(dx, dy) < 5) return;
         g.moved = true;
+        this.autoFit = false;
         const upp = g.view.w / svg.getBoundingClientRect().width;
         this.#setView({ ...g.view, x: g.view.x - dx * upp, y: g.view.y - dy * upp });
       } else if (g.kind === "pinch" && this.pointers.size === 2) {
         const [a, b] = [...this.pointers.values()];
         const factor = Math.hypot(a.x - b.x, a.y - b.y) / g.dist;
+        this.autoFit = false;
         const w = g.view.w / factor;
         const h = g.view.h / factor;
         const c = g.center;
@@ -414,6 +448,7 @@ export class AreaMap {
       (e) => {
         if (!this.view) return;
         e.preventDefault();
+        this.autoFit = false;
         const p = this.#toSvg(e.clientX, e.clientY);
         this.#zoomAt(Math.exp(-e.deltaY * 0.0015), p.x, p.y);
       },
@@ -433,6 +468,7 @@ export class AreaMap {
       };
       if (e.key in moves) {
         const [dx, dy] = moves[e.key];
+        this.autoFit = false;
         this.#setView({ ...this.view, x: this.view.x + dx, y: this.view.y + dy });
       } else if (e.key === "+" || e.key === "=") this.zoom(1.5);
       else if (e.key === "-" || e.key === "_") this.zoom(1 / 1.5);

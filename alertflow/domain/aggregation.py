@@ -245,9 +245,11 @@ class AggregationState:
             }
             if not incident.alerts:
                 del self.incidents[location]
+                # The window ended at the all-clear, not at its planned end.
                 events.append(
                     close_event(incident, "cancelled", cancel, started_at=started_at,
-                                ends_at=ends_at, alert_count=count, shown_type=shown_type)
+                                ends_at=min(ends_at, cancel.issued_at), alert_count=count,
+                                shown_type=shown_type)
                 )
         return events
 
