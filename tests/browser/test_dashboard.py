@@ -1,0 +1,147 @@
+"""The dashboard in a real headless Chromium against a real listener, processor and notifier."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tests.browser.conftest import OffMachine
+from tests.e2e.conftest import Pipeline, alert_body
+from tests.support import http, now_iso, wait_ready
+
+ABU_GHOSH = "אבו-גוש"  # zone בית שמש
+ABU_SNAN = "אבו סנאן"  # zone גליל עליון ("Upper Galilee")
+TIMEOUT_MS = 20_000
+
+
+def post(live: Pipeline, body: Any) -> None:
+    status, answer = http("POST", live.listener_url + "/v1/alerts", body)
+    assert status == 202, answer
+
+
+def row(page: Any, location: str) -> Any:
+    return page.locator(f'#active-list li[data-location="{location}"]')
+
+
+def wait_state(page: Any, state: str) -> None:
+    page.wait_for_selector(f'#connection-state[data-state="{state}"]', timeout=TIMEOUT_MS)
+
+
+def test_an_alert_appears_counts_down_and_leaves_when_it_closes(
+    live: Pipeline, page_factory: Any,
+) -> None:
+    page, off_machine = page_factory(live.notifier_urls[0])
+    wait_state(page, "live")
+    page.wait_for_selector("#all-quiet:visible", timeout=TIMEOUT_MS)
+    page.wait_for_selector(f'#map [data-location="{ABU_GHOSH}"]', state="attached")
+
+    post(live, alert_body("Abu Ghosh", duration_s=8))
+    row(page, ABU_GHOSH).wait_for(timeout=TIMEOUT_MS)
+    assert "Abu Ghosh" in row(page, ABU_GHOSH).inner_text()
+    page.wait_for_selector(f'#map [data-location="{ABU_GHOSH}"].active', timeout=TIMEOUT_MS)
+    assert page.locator("#all-quiet:visible").count() == 0
+
+    countdown = row(page, ABU_GHOSH).locator(".countdown-window")
+    first = int(countdown.get_attribute("data-seconds"))
+    page.wait_for_timeout(2_000)
+    assert int(countdown.get_attribute("data-seconds")) < first  # it counts down, live
+
+    row(page, ABU_GHOSH).wait_for(state="detached", timeout=TIMEOUT_MS)  # the close
+    page.wait_for_selector("#all-quiet:visible", timeout=TIMEOUT_MS)
+    page.wait_for_selector(f'#history li[data-location="{ABU_GHOSH}"][data-kind="close"]',
+                           timeout=TIMEOUT_MS)
+    assert off_machine.requests == [], "the page reached outside this machine"
+    assert page.errors == []
+
+
+def test_picking_a_zone_filters_what_arrives(live: Pipeline, page_factory: Any) -> None:
+    page, _ = page_factory(live.notifier_urls[0])
+    wait_state(page, "live")
+    page.fill("#area-search", "Upper Galilee")
+    page.locator("#area-results .result-zone").first.click()
+    page.check("#mode-mine")
+    page.wait_for_selector('#my-areas-list li[data-zone="גליל עליון"]', timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1_000)  # let the subscription's acknowledgement land
+
+    post(live, alert_body("Abu Ghosh", duration_s=60))
+    post(live, alert_body("Abu Snan", duration_s=60))
+    row(page, ABU_SNAN).wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1_000)
+    assert row(page, ABU_GHOSH).count() == 0
+    stored = page.evaluate("JSON.parse(localStorage.getItem('alertflow.myAreas'))")
+    assert stored["mode"] == "mine" and stored["zones"] == ["גליל עליון"]
+    assert page.errors == []
+
+
+def test_hebrew_switches_the_page_to_right_to_left(live: Pipeline, page_factory: Any) -> None:
+    page, _ = page_factory(live.notifier_urls[0])
+    wait_state(page, "live")
+    assert page.get_attribute("html", "dir") == "ltr"
+    page.select_option("#lang-select", "he")
+    page.wait_for_selector('html[dir="rtl"][lang="he"]', timeout=TIMEOUT_MS)
+    page.reload()  # the choice is kept
+    page.wait_for_selector('html[dir="rtl"][lang="he"]', timeout=TIMEOUT_MS)
+
+
+def test_hebrew_browsers_get_hebrew_first(live: Pipeline, page_factory: Any) -> None:
+    page, _ = page_factory(live.notifier_urls[0], locale="he-IL")
+    page.wait_for_selector('html[dir="rtl"][lang="he"]', timeout=TIMEOUT_MS)
+
+
+def test_notifier_restart_shows_reconnecting_then_resumed_with_the_missed_events(
+    live: Pipeline, page_factory: Any,
+) -> None:
+    page, _ = page_factory(live.notifier_urls[0])
+    wait_state(page, "live")
+    post(live, alert_body("Abu Snan", duration_s=120))
+    row(page, ABU_SNAN).wait_for(timeout=TIMEOUT_MS)
+
+    notifier = live.roles["notifier0"]
+    notifier.kill()
+    wait_state(page, "reconnecting")
+    missed = [alert_body("Abu Ghosh", duration_s=120), alert_body("Ashkelon", duration_s=120)]
+    for body in missed:
+        post(live, body)
+    notifier.start()
+    wait_ready(live.notifier_urls[0], notifier)
+
+    wait_state(page, "resumed")
+    assert page.get_attribute("#connection-state", "data-missed") == "2"
+    row(page, ABU_GHOSH).wait_for(timeout=TIMEOUT_MS)
+    row(page, "אשקלון").wait_for(timeout=TIMEOUT_MS)
+    assert row(page, ABU_SNAN).count() == 1  # still there, not duplicated
+    for body in missed:
+        page.wait_for_selector(f'#history li[data-kind="open"][data-location="'
+                               f'{ABU_GHOSH if body is missed[0] else "אשקלון"}"]',
+                               timeout=TIMEOUT_MS)
+
+
+def test_a_barrage_renders_on_desktop_and_phone(
+    live: Pipeline, page_factory: Any, catalog: Any, tmp_path: Path,
+) -> None:
+    """Screenshots of the page under a real barrage; ALERTFLOW_SCREENSHOTS=DIR keeps them."""
+    centre = catalog.areas["אשקלון"]
+    nearby = sorted(catalog.areas.values(),
+                    key=lambda a: (a.lat - centre.lat) ** 2 + (a.lng - centre.lng) ** 2)[:40]
+    pages: list[tuple[str, Any, OffMachine]] = []
+    for name, viewport in (("desktop", {"width": 1440, "height": 900}),
+                           ("phone", {"width": 390, "height": 844})):
+        page, off_machine = page_factory(live.notifier_urls[0], viewport=viewport)
+        wait_state(page, "live")
+        pages.append((name, page, off_machine))
+    post(live, [alert_body([area.id], duration_s=300) for area in nearby[:30]])
+    post(live, {"type": "early_warning", "locations": [a.id for a in nearby[30:]],
+                "issued_at": now_iso(), "duration_s": 300})
+    out = Path(os.environ.get("ALERTFLOW_SCREENSHOTS", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, page, off_machine in pages:
+        page.wait_for_function(
+            "document.querySelectorAll('#active-list li[data-location]').length >= 40",
+            timeout=TIMEOUT_MS)
+        assert page.locator("#map .area.active").count() >= 40
+        page.wait_for_timeout(1_500)  # let the highlight animations settle
+        page.screenshot(path=str(out / f"dashboard-{name}.png"))
+        assert (out / f"dashboard-{name}.png").stat().st_size > 20_000
+        assert off_machine.requests == []
+        assert page.errors == []
