@@ -39,6 +39,12 @@ def test_an_alert_appears_counts_down_and_leaves_when_it_closes(
     post(live, alert_body("Abu Ghosh", duration_s=8))
     row(page, ABU_GHOSH).wait_for(timeout=TIMEOUT_MS)
     assert "Abu Ghosh" in row(page, ABU_GHOSH).inner_text()
+    # Screen readers hear it; sounds stay off until the user turns them on.
+    page.wait_for_function(
+        "document.querySelector('#announce-polite').textContent.includes('Abu Ghosh')"
+        " || document.querySelector('#announce-assertive').textContent.includes('Abu Ghosh')",
+        timeout=TIMEOUT_MS)
+    assert page.get_attribute("#sound-toggle", "aria-pressed") == "false"
     page.wait_for_selector(f'#map [data-location="{ABU_GHOSH}"].active', timeout=TIMEOUT_MS)
     assert page.locator("#all-quiet:visible").count() == 0
 
@@ -50,6 +56,9 @@ def test_an_alert_appears_counts_down_and_leaves_when_it_closes(
     row(page, ABU_GHOSH).wait_for(state="detached", timeout=TIMEOUT_MS)  # the close
     page.wait_for_selector("#all-quiet:visible", timeout=TIMEOUT_MS)
     page.wait_for_selector(f'#history li[data-location="{ABU_GHOSH}"][data-kind="close"]',
+                           timeout=TIMEOUT_MS)
+    page.reload()  # history comes back from the server's stream
+    page.wait_for_selector(f'#history li[data-location="{ABU_GHOSH}"][data-kind="open"]',
                            timeout=TIMEOUT_MS)
     assert off_machine.requests == [], "the page reached outside this machine"
     assert page.errors == []
