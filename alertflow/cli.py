@@ -12,9 +12,12 @@ from typing import Annotated
 import typer
 
 from alertflow import logging as alertflow_logging
+from alertflow.bench.cli import bench_app
+from alertflow.domain.ratelimit import parse_rate_limit
 from alertflow.settings import (
     DEFAULTS,
     AmqpUrl,
+    ClientSendTimeout,
     ConfirmTimeout,
     DedupTtl,
     DeliveryLimit,
@@ -30,10 +33,13 @@ from alertflow.settings import (
     MaxAhead,
     MaxAlerts,
     MaxBodyBytes,
+    MaxClientBacklog,
+    PingInterval,
     Port,
     Prefetch,
     Queue,
     QueueType,
+    RateLimit,
     RedisUrl,
     Settings,
     StreamMaxlen,
@@ -48,6 +54,7 @@ app = typer.Typer(
     help="alertflow: emergency alerts from sources to every screen within a second.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
+app.add_typer(bench_app, name="bench")
 D = DEFAULTS
 
 
@@ -55,6 +62,13 @@ def _start_logging(level: str, fmt: str) -> None:
     if fmt not in ("json", "console"):
         raise typer.BadParameter("must be json or console", param_hint="--log-format")
     alertflow_logging.configure(level, fmt)  # type: ignore[arg-type]
+
+
+def _rate_limit(text: str) -> tuple[float, int] | None:
+    try:
+        return parse_rate_limit(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--rate-limit/ALERTFLOW_RATE_LIMIT") from None
 
 
 def _tokens(token: list[str] | None, tokens: str) -> dict[str, str]:
@@ -73,12 +87,13 @@ def listen(
     insecure_no_auth: InsecureNoAuth = False, max_body_bytes: MaxBodyBytes = D.max_body_bytes,
     max_alerts: MaxAlerts = D.max_alerts, max_age_s: MaxAge = D.max_age_s,
     max_ahead_s: MaxAhead = D.max_ahead_s, confirm_timeout_s: ConfirmTimeout = D.confirm_timeout_s,
-    graceful_timeout_s: GracefulTimeout = D.graceful_timeout_s,
+    rate_limit: RateLimit = "0", graceful_timeout_s: GracefulTimeout = D.graceful_timeout_s,
     log_level: LogLevel = "info", log_format: LogFormat = "json",
 ) -> None:
     """Accept alerts over HTTP and enqueue them durably in RabbitMQ."""
     _start_logging(log_level, log_format)
     source_tokens = _tokens(token, tokens)
+    limit = _rate_limit(rate_limit)
     if not source_tokens and not insecure_no_auth:
         typer.echo("alertflow listen: no source tokens. Give --token NAME:SECRET (or "
                    "ALERTFLOW_TOKENS), or --insecure-no-auth for a closed test network.",
@@ -92,6 +107,7 @@ def listen(
         tokens=source_tokens, insecure_no_auth=insecure_no_auth, max_body_bytes=max_body_bytes,
         max_alerts=max_alerts, max_age_s=max_age_s, max_ahead_s=max_ahead_s,
         confirm_timeout_s=confirm_timeout_s, graceful_timeout_s=graceful_timeout_s,
+        rate_limit=limit,
     )))
 
 
@@ -123,6 +139,9 @@ def process(
 def notify(
     redis_url: RedisUrl = D.redis_url, key_prefix: KeyPrefix = D.key_prefix,
     locations: Locations = D.locations, host: Host = D.host, port: Port = 8000,
+    max_client_backlog: MaxClientBacklog = D.max_client_backlog,
+    client_send_timeout_s: ClientSendTimeout = D.client_send_timeout_s,
+    ping_interval_s: PingInterval = D.ping_interval_s,
     graceful_timeout_s: GracefulTimeout = D.graceful_timeout_s,
     log_level: LogLevel = "info", log_format: LogFormat = "json",
 ) -> None:
@@ -132,7 +151,8 @@ def notify(
 
     run.run(run.notify(Settings(
         redis_url=redis_url, key_prefix=key_prefix, locations=locations, host=host, port=port,
-        graceful_timeout_s=graceful_timeout_s,
+        max_client_backlog=max_client_backlog, client_send_timeout_s=client_send_timeout_s,
+        ping_interval_s=ping_interval_s, graceful_timeout_s=graceful_timeout_s,
     )))
 
 

@@ -35,3 +35,6 @@ def configure(level: str = "info", fmt: LogFormat = "json") -> None:
                         format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("pika", "hypercorn.access", "engineio", "socketio"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    # pika logs every failed reconnect as several ERROR lines; the adapters already log each
+    # failure once, as a warning with the reason, so an outage reads as one line per attempt.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)

@@ -47,6 +47,14 @@ end_to_end_latency_seconds = Histogram(
     "alertflow_end_to_end_latency_seconds", "Listener receipt to emit by the notifier.",
     buckets=_LATENCY_BUCKETS,
 )
+clients_dropped = Counter(
+    "alertflow_clients_dropped_total",
+    "Clients disconnected by the notifier: backlog (stopped reading) or flood.", ["reason"],
+)
+client_requests_refused = Counter(
+    "alertflow_client_requests_refused_total", "Client events refused by the per-client limit."
+)
+event_loop_tasks = Gauge("alertflow_event_loop_tasks", "asyncio tasks alive (set at scrape).")
 feed_gap_fills = Counter(
     "alertflow_feed_gap_fills_total", "Times the notifier refilled a gap from the stream."
 )

@@ -62,6 +62,22 @@ StreamMaxlen = Annotated[int, _opt("stream-maxlen", "Events the replay stream ke
 SweepInterval = Annotated[
     int, _opt("sweep-interval-ms", "How often a processor closes ended windows.")
 ]
+RateLimit = Annotated[
+    str, _opt("rate-limit", "Requests per second per source, RATE or RATE:BURST (429 above); "
+              "0 is unlimited.")
+]
+MaxClientBacklog = Annotated[
+    int, _opt("max-client-backlog",
+              "Packets queued for one client before the notifier drops it (it stopped reading).")
+]
+ClientSendTimeout = Annotated[
+    float, _opt("client-send-timeout-s",
+                "Seconds sent data may stay unacknowledged before the connection is aborted.")
+]
+PingInterval = Annotated[
+    float, _opt("ping-interval-s",
+                "Seconds between pings to each client; one unanswered for as long is gone.")
+]
 GracefulTimeout = Annotated[
     float, _opt("graceful-timeout-s", "Seconds to finish in-flight work after SIGTERM.")
 ]
@@ -92,6 +108,10 @@ class Settings:
     stream_maxlen: int = 100_000
     sweep_interval_ms: int = 100
     graceful_timeout_s: float = 10.0
+    rate_limit: tuple[float, int] | None = None  # (per second, burst) per source; None: off
+    max_client_backlog: int = 256
+    client_send_timeout_s: float = 30.0
+    ping_interval_s: float = 20.0
 
     def queue_spec(self) -> QueueSpec:
         return QueueSpec(self.queue, self.queue_type, self.delivery_limit)
@@ -108,10 +128,11 @@ def parse_tokens(repeated: list[str] | None, joined: str) -> dict[str, str]:
     """NAME:SECRET pairs from `--token` and `ALERTFLOW_TOKENS`; raises ValueError when malformed."""
     tokens: dict[str, str] = {}
     items = list(repeated or []) + [item for item in joined.split(",") if item.strip()]
-    for item in items:
+    for number, item in enumerate(items, 1):
         name, sep, secret = item.strip().partition(":")
         if not sep or not name or not secret:
-            raise ValueError(f"token {name or '?'!r} must look like NAME:SECRET")
+            # Never echo the value: without its NAME: part, it is likely the secret itself.
+            raise ValueError(f"token #{number} must look like NAME:SECRET")
         if len(secret) < 16:
             raise ValueError(f"token {name!r}: the secret must be at least 16 characters")
         tokens[name] = secret

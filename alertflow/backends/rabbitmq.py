@@ -112,6 +112,10 @@ async def _declare(channel: Channel, spec: QueueSpec) -> None:
         await asyncio.wait_for(done, 10)
 
 
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__  # a bare TimeoutError has no message
+
+
 async def _backoff(attempt: int) -> None:
     await asyncio.sleep(min(0.1 * 2**attempt, 3.0))
 
@@ -152,7 +156,7 @@ class RabbitPublisher:
                 log.info("publisher connected", queue=self._spec.name)
                 await self._lost.wait()
             except (BrokerUnavailable, TimeoutError, OSError) as exc:
-                log.warning("publisher cannot reach the broker", error=str(exc))
+                log.warning("publisher cannot reach the broker", error=_describe(exc))
             self._channel = None
             self._fail_pending("broker connection lost")
             if not self._closing:
@@ -277,7 +281,7 @@ class RabbitConsumer:
                 stop.cancel()
                 lost.cancel()
             except (BrokerUnavailable, TimeoutError, OSError) as exc:
-                log.warning("consumer cannot reach the broker", error=str(exc))
+                log.warning("consumer cannot reach the broker", error=_describe(exc))
             if self._stopping.is_set():
                 await self._drain()
                 break

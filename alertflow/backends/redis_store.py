@@ -27,6 +27,7 @@ _encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(dict[str, Any])
 _batch_decoder = msgspec.json.Decoder(list[dict[str, Any]])
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+MAX_CONNECTIONS = 64  # per client object: a processor's default prefetch runs 64 calls at once
 
 
 def connect(url: str) -> aioredis.Redis:
@@ -38,7 +39,14 @@ def connect(url: str) -> aioredis.Redis:
     options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 3,
                                "health_check_interval": 10, "retry_on_timeout": False}
     if not url.startswith("redis+sentinel://"):
-        return aioredis.Redis.from_url(url, **options)
+        # Bounded and blocking: redis-py's default pool opens a connection per concurrent
+        # caller and keeps it, so a reconnect storm (thousands of clients asking for a
+        # snapshot at once) would leave thousands of Redis connections open. Callers wait
+        # for a free one instead (and get StoreUnavailable after `timeout`).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=MAX_CONNECTIONS, timeout=5, **options)
+        client: aioredis.Redis = aioredis.Redis.from_pool(pool)
+        return client
     parsed = urlparse(url)
     hosts = parsed.netloc.rsplit("@", 1)[-1]
     password = unquote(parsed.password) if parsed.password else None

@@ -56,20 +56,33 @@ class LegacyAlertIn(msgspec.Struct):
     duration: Annotated[float, msgspec.Meta(gt=0, le=LEGACY_MAX_DURATION_MIN)]
 
 
-class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The normalized alert: the queue message body, and the processor's input."""
+# Epoch milliseconds; the bounds keep every value (and issued_at + duration) exact in Lua's
+# doubles, which hold integers exactly up to 2**53.
+EpochMs = Annotated[int, msgspec.Meta(ge=0, le=2**52)]
 
-    id: str
+
+class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The normalized alert: the queue message body, and the processor's input.
+
+    The constraints hold what the listener's rules produce, and apply when a queue message is
+    decoded: a message that did not come from a listener (poison) and breaks them is
+    dead-lettered instead of reaching the Lua scripts, which splice these values into keys,
+    `|`-separated fields and event JSON.
+    """
+
+    id: AlertId
     kind: Literal["alert", "cancel"]
-    type: str
-    locations: list[str]
-    issued_at: int
-    duration_s: int
-    received_at: int
-    source: str
-    title: str | None = None
-    instructions: str | None = None
-    unknown_locations: list[str] = []
+    type: AlertType
+    locations: Annotated[list[LocationName], msgspec.Meta(min_length=1,
+                                                          max_length=MAX_LOCATIONS)]
+    issued_at: EpochMs
+    duration_s: Annotated[int, msgspec.Meta(ge=0, le=MAX_DURATION_S)]
+    received_at: EpochMs
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
+    title: Text | None = None
+    instructions: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    unknown_locations: Annotated[list[LocationName],
+                                 msgspec.Meta(max_length=MAX_LOCATIONS)] = []
 
     @property
     def ends_at(self) -> int:
@@ -115,10 +128,10 @@ def encode_alert(alert: Alert) -> bytes:
 def decode_alert(body: bytes) -> Alert:
     """Decode a queue message; raises `msgspec.DecodeError`/`ValidationError` when it is not one."""
     alert = _alert_decoder.decode(body)
-    if not alert.locations:
-        raise msgspec.ValidationError("Expected at least one location - at `$.locations`")
     if alert.kind == "alert" and alert.duration_s < 1:
         raise msgspec.ValidationError("Expected `int` >= 1 - at `$.duration_s`")
+    if alert.type.endswith("\n"):  # the pattern's `$` lets one final newline through
+        raise msgspec.ValidationError("Expected a type without control characters - at `$.type`")
     return alert
 
 

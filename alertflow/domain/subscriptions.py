@@ -85,8 +85,11 @@ def parse_subscription(data: Any, catalog: Catalog, base: Subscription | None) -
         # Adding areas to "everything" would change nothing, so naming areas narrows to them.
         return Subscription(everything=False, locations=frozenset(locations),
                             zones=frozenset(zones))
-    return Subscription(
-        everything=False,
-        locations=base.locations | locations,
-        zones=base.zones | zones,
-    )
+    # The total is bounded too: each request is, but repeated ones would add up (without a
+    # catalog any name is taken as an id), and a client's subscription lives in memory.
+    merged_locations, merged_zones = base.locations | locations, base.zones | zones
+    if len(merged_locations) > MAX_LOCATIONS:
+        raise SubscriptionError("locations", f"at most {MAX_LOCATIONS} locations in all")
+    if len(merged_zones) > MAX_ZONES:
+        raise SubscriptionError("zones", f"at most {MAX_ZONES} zones in all")
+    return Subscription(everything=False, locations=merged_locations, zones=merged_zones)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from typing import Any
 
 from hypercorn.asyncio import serve
-from hypercorn.config import Config
+from hypercorn.config import Config, Sockets
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -31,6 +32,9 @@ def health_routes(readiness: ReadinessCheck) -> list[Route]:
         )
 
     async def metrics_endpoint(_request: Request) -> Response:
+        readiness()  # refreshes the connection gauges: a scrape alone must not read stale ones
+        # Live tasks: a leak (a task left behind per vanished client) shows as steady growth.
+        metrics.event_loop_tasks.set(len(asyncio.all_tasks()))
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
@@ -48,10 +52,29 @@ def error(status: int, error_code: str, field: str, reason: str,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+class _Config(Config):
+    """Hypercorn's config, with a kernel-enforced deadline for unacknowledged sends."""
+
+    send_timeout_s: float | None = None
+
+    def create_sockets(self) -> Sockets:
+        sockets = super().create_sockets()
+        user_timeout = getattr(socket, "TCP_USER_TIMEOUT", None)  # Linux only
+        if self.send_timeout_s and user_timeout is not None:
+            # Accepted connections inherit it. A peer that stops reading (zero window) or
+            # vanishes makes Hypercorn's drain() wait forever; with this the kernel aborts the
+            # connection instead, so its buffers and tasks are freed.
+            for sock in sockets.insecure_sockets:
+                sock.setsockopt(socket.IPPROTO_TCP, user_timeout,
+                                int(self.send_timeout_s * 1000))
+        return sockets
+
+
 async def serve_app(app: Any, host: str, port: int, shutdown: asyncio.Event,
-                    graceful_timeout: float = 10.0) -> None:
+                    graceful_timeout: float = 10.0, send_timeout_s: float | None = None) -> None:
     """Serve `app` with Hypercorn until `shutdown` is set, then drain open requests."""
-    config = Config()
+    config = _Config()
+    config.send_timeout_s = send_timeout_s
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.graceful_timeout = graceful_timeout
     config.accesslog = None

@@ -7,6 +7,7 @@ A 202 goes out only after the broker confirmed every alert of the request; anyth
 from __future__ import annotations
 
 import hmac
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from alertflow.domain.alert import (
     parse_v1,
 )
 from alertflow.domain.locations import Catalog
+from alertflow.domain.ratelimit import TokenBucket
 from alertflow.roles.http import error, health_routes
 
 log = structlog.get_logger("alertflow.listener")
@@ -44,6 +46,8 @@ class ListenerConfig:
     max_body_bytes: int = 1 << 20
     retry_after_s: int = 1
     rules: IngestRules = field(default_factory=IngestRules)
+    # Requests per second per source and the burst allowed at once; None: unlimited.
+    rate_limit: tuple[float, int] | None = None
 
 
 class _TooLarge(Exception):
@@ -88,6 +92,22 @@ def create_listener_routes(
     publisher: AlertPublisher, catalog: Catalog, config: ListenerConfig
 ) -> list[Route]:
     """The ingest routes, so `alertflow dev` can mount them beside the notifier's."""
+    # One bucket per source name: bounded by the configured tokens (or "anonymous").
+    buckets: dict[str, TokenBucket] = {}
+
+    def over_limit(source: str) -> Response | None:
+        if config.rate_limit is None:
+            return None
+        bucket = buckets.get(source)
+        if bucket is None:
+            bucket = buckets[source] = TokenBucket(*config.rate_limit)
+        wait = bucket.take(time.monotonic())
+        if not wait:
+            return None
+        metrics.alerts_rejected.labels("rate_limited").inc()
+        return error(429, "rate_limited", "$",
+                     f"more than {config.rate_limit[0]:g} requests per second from this source",
+                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
     async def ingest(request: Request, parse: Parser) -> Response:
         if config.insecure_no_auth:
@@ -100,6 +120,10 @@ def create_listener_routes(
                              "a valid source token is required (Authorization: Bearer …)",
                              headers={"WWW-Authenticate": 'Bearer realm="alertflow"'})
             source = found
+        # Before reading the body: a flooding source costs as little as possible.
+        limited = over_limit(source)
+        if limited is not None:
+            return limited
         if not _is_json(request.headers.get("content-type", "")):
             metrics.alerts_rejected.labels("unsupported_media_type").inc()
             return error(415, "unsupported_media_type", "Content-Type",
@@ -205,9 +229,14 @@ def openapi_document() -> dict[str, Any]:
     def json_body(schema: object) -> dict[str, Any]:
         return {"content": {"application/json": {"schema": schema}}}
 
-    def answer(description: str, ref: str) -> dict[str, Any]:
-        return {"description": description,
-                **json_body({"$ref": f"#/components/schemas/{ref}"})}
+    def answer(description: str, ref: str, retry_after: bool = False) -> dict[str, Any]:
+        documented: dict[str, Any] = {"description": description,
+                                      **json_body({"$ref": f"#/components/schemas/{ref}"})}
+        if retry_after:
+            documented["headers"] = {"Retry-After": {
+                "description": "Seconds to wait before retrying.", "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+        return documented
 
     answers = {
         "202": answer("Accepted: persisted by the broker; it will reach clients.", "Accepted"),
@@ -216,7 +245,10 @@ def openapi_document() -> dict[str, Any]:
         "413": answer("Body over the size limit.", "Error"),
         "415": answer("Not application/json.", "Error"),
         "422": answer("Valid JSON that is not a valid alert; `field` names the problem.", "Error"),
-        "503": answer("The queue could not confirm in time; retry after Retry-After.", "Error"),
+        "429": answer("Too many requests from this source; retry after Retry-After.", "Error",
+                      retry_after=True),
+        "503": answer("The queue could not confirm in time; retry after Retry-After.", "Error",
+                      retry_after=True),
     }
     security: list[dict[str, list[str]]] = [{"bearer": []}]
     return {

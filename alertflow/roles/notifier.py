@@ -28,22 +28,17 @@ from alertflow import metrics
 from alertflow.backends.ports import EventFeed, StateStore, StoreUnavailable
 from alertflow.catalog import catalog_json
 from alertflow.domain.locations import Catalog
+from alertflow.domain.ratelimit import TokenBucket
 from alertflow.domain.subscriptions import Subscription, SubscriptionError, parse_subscription
 from alertflow.roles.http import ReadinessCheck, health_routes
+from alertflow.roles.packet_guard import packet_guard
 
 log = structlog.get_logger("alertflow.notifier")
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
 Event = dict[str, Any]
-
-
-@dataclass(slots=True)
-class Client:
-    sid: str
-    subscription: Subscription
-    syncing: bool = True
-    buffer: list[Event] = field(default_factory=list)
-    last_seq: int = 0  # the newest seq this client has been given (or its snapshot reflects)
+MAX_PACKET_BYTES = 64 * 1024  # what a client may send in one packet (subscriptions are small)
+MAX_SEQ = 2**63 - 1  # Redis stream ids are 64-bit: a larger `since` cannot name an event
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +46,28 @@ class NotifierConfig:
     ring_size: int = 10_000
     replay_limit: int = 10_000
     history_limit: int = 1_000
+    # Packets (one per emit) waiting for one client's socket before it is dropped: a client
+    # that stops reading must cost bounded memory and never hold the others back.
+    max_backlog: int = 256
+    # What one client may send (subscribe, unsubscribe, anything else): each request costs a
+    # snapshot, so a flood is refused, and dropped after `max_refusals` refusals in a row.
+    client_rate: float = 5.0
+    client_burst: int = 20
+    max_refusals: int = 20
+    # Engine.IO pings each client this often and drops it when a pong is as late; engineio
+    # also keeps each closed connection's ping timer (and its socket object) that long.
+    ping_interval_s: float = 20.0
+
+
+@dataclass(slots=True)
+class Client:
+    sid: str
+    subscription: Subscription
+    bucket: TokenBucket
+    syncing: bool = True
+    buffer: list[Event] = field(default_factory=list)
+    last_seq: int = 0  # the newest seq this client has been given (or its snapshot reflects)
+    refusals: int = 0  # client requests refused in a row by its bucket
 
 
 class Notifier:
@@ -63,14 +80,19 @@ class Notifier:
         self._catalog = catalog
         self._config = config or NotifierConfig()
         self.sio = socketio.AsyncServer(
-            async_mode="asgi", cors_allowed_origins="*", max_http_buffer_size=64 * 1024,
-            ping_interval=20, ping_timeout=20,
+            async_mode="asgi", cors_allowed_origins="*", max_http_buffer_size=MAX_PACKET_BYTES,
+            ping_interval=self._config.ping_interval_s,
+            ping_timeout=self._config.ping_interval_s,
+            # The protocol is websocket-only (docs/protocol.md, the dashboard): long-polling
+            # would bypass the packet guard in front of this server.
+            transports=["websocket"],
         )
         self._clients: dict[str, Client] = {}
         self._ring: deque[Event] = deque(maxlen=self._config.ring_size)
         self.last_seq = 0
         self.epoch = ""
         self._synced = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references to sync tasks
         self._register_handlers()
 
     # -- readiness
@@ -149,8 +171,44 @@ class Notifier:
         if events:
             client.last_seq = max(client.last_seq, events[-1]["seq"])
         if wanted:
+            if self._backlog(client.sid) >= self._config.max_backlog:
+                await self._drop(client, "backlog")
+                return
             metrics.deliveries.inc(len(wanted))
             await self.sio.emit("alerts", wanted, to=client.sid)
+
+    def _engineio_socket(self, sid: str) -> Any:
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        return self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None
+
+    def _backlog(self, sid: str) -> int:
+        """Packets queued for a client that its transport has not taken yet.
+
+        python-engineio queues every packet in an unbounded per-client queue and a writer
+        task drains it into the socket; a client that stops reading stalls only its writer,
+        so the queue's size is the measure of how far behind it is.
+        """
+        socket = self._engineio_socket(sid)
+        return socket.queue.qsize() if socket is not None else 0
+
+    async def _drop(self, client: Client, reason: str) -> None:
+        """Disconnect a client that cannot keep up or misbehaves, without waiting for it."""
+        if self._clients.pop(client.sid, None) is None:
+            return
+        metrics.connected_clients.set(len(self._clients))
+        metrics.clients_dropped.labels(reason).inc()
+        log.warning("client dropped", sid=client.sid, reason=reason,
+                    backlog=self._backlog(client.sid))
+        socket = self._engineio_socket(client.sid)
+        if socket is None:
+            return
+        # `sio.disconnect` would queue a packet behind the backlog and engineio's close() waits
+        # for the queue to drain: neither ever finishes for a client that stopped reading.
+        # Abort instead (disconnect handlers run now), then wake the transport's writer with
+        # engineio's end marker: it closes the websocket once the socket drains, or the
+        # kernel's send timeout (serve_app's send_timeout_s) aborts the connection.
+        await socket.close(wait=False, abort=True)
+        socket.queue.put_nowait(None)
 
     # -- clients
     def _snapshot_payload(self, epoch: str, seq: int, incidents: list[dict[str, Any]],
@@ -165,7 +223,7 @@ class Notifier:
         await self._synced.wait()
         try:
             replay = None
-            if since is not None and epoch == self.epoch and since <= self.last_seq:
+            if since is not None and epoch == self.epoch:
                 replay = await self._events_since(since)
             if replay is not None:
                 client.last_seq = since or 0
@@ -191,6 +249,12 @@ class Notifier:
         """Events after `since` up to `last_seq`, from memory or the stream; None if gone."""
         if since == self.last_seq:
             return []
+        if since > self.last_seq:
+            # The client is ahead of this notifier: it saw these events on another one whose
+            # feed was further along. If the stream holds `since`, the client resumes there
+            # (the feed's older events are skipped by its last_seq); otherwise it resyncs.
+            stored = await self._store.events_after(since, 1)
+            return [] if stored.epoch == self.epoch and stored.covered else None
         if self._ring and self._ring[0]["seq"] <= since + 1:
             return [event for event in self._ring if event["seq"] > since]
         stored = await self._store.events_after(since, self._config.replay_limit)
@@ -208,7 +272,7 @@ class Notifier:
             auth = auth if isinstance(auth, dict) else {}
             since = auth.get("since")
             if since is not None and (not isinstance(since, int) or isinstance(since, bool)
-                                      or since < 0):
+                                      or not 0 <= since <= MAX_SEQ):
                 raise socketio.exceptions.ConnectionRefusedError(
                     {"error": "since must be a non-negative integer", "field": "since"})
             epoch = auth.get("epoch")
@@ -218,21 +282,48 @@ class Notifier:
                     base=None)
             except SubscriptionError as exc:
                 raise socketio.exceptions.ConnectionRefusedError(exc.as_dict()) from None
-            client = Client(sid, subscription)
+            client = Client(sid, subscription,
+                            TokenBucket(self._config.client_rate, self._config.client_burst))
             self._clients[sid] = client
             metrics.connected_clients.set(len(self._clients))
-            asyncio.get_running_loop().call_soon(
-                lambda: asyncio.ensure_future(
-                    self._sync(client, since, epoch if isinstance(epoch, str) else None)))
+
+            def start_sync() -> None:
+                # After the connect handler returned: the client's namespace is then open.
+                task = asyncio.ensure_future(
+                    self._sync(client, since, epoch if isinstance(epoch, str) else None))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+            asyncio.get_running_loop().call_soon(start_sync)
 
         async def disconnect(sid: str, *_args: Any) -> None:
             self._clients.pop(sid, None)
             metrics.connected_clients.set(len(self._clients))
 
-        async def change(sid: str, data: Any, adding: bool) -> dict[str, Any]:
+        async def refused(sid: str) -> dict[str, Any] | None:
+            """None when the client may make this request; otherwise the error to answer."""
             client = self._clients.get(sid)
             if client is None:
                 return {"error": "not connected", "field": ""}
+            wait = client.bucket.take(time.monotonic())
+            if not wait:
+                client.refusals = 0
+                return None
+            metrics.client_requests_refused.inc()
+            client.refusals += 1
+            if client.refusals >= self._config.max_refusals:
+                await self._drop(client, "flood")
+            return {"error": f"too many requests; retry in {wait:.1f} s", "field": "$"}
+
+        async def change(sid: str, args: tuple[Any, ...], adding: bool) -> dict[str, Any]:
+            refusal = await refused(sid)
+            if refusal is not None:
+                return refusal
+            client = self._clients[sid]
+            if len(args) > 1:
+                return {"error": "expected one argument: {all} or {locations, zones}",
+                        "field": "$"}
+            data = args[0] if args else None
             try:
                 if adding:
                     client.subscription = parse_subscription(data, self._catalog,
@@ -249,15 +340,19 @@ class Notifier:
             return self._snapshot_payload(snapshot.epoch, snapshot.seq, snapshot.incidents,
                                           client, resync=False)
 
-        async def subscribe(sid: str, data: Any = None) -> dict[str, Any]:
-            return await change(sid, data, adding=True)
+        # Any number of arguments of any JSON type may arrive: take them all, judge them here.
+        async def subscribe(sid: str, *args: Any) -> dict[str, Any]:
+            return await change(sid, args, adding=True)
 
-        async def unsubscribe(sid: str, data: Any = None) -> dict[str, Any]:
-            return await change(sid, data, adding=False)
+        async def unsubscribe(sid: str, *args: Any) -> dict[str, Any]:
+            return await change(sid, args, adding=False)
 
         async def unknown(event: str, sid: str, *_args: Any) -> dict[str, Any]:
-            return {"error": f"unknown event {event!r}; clients may send subscribe, unsubscribe",
-                    "field": "event"}
+            refusal = await refused(sid)
+            if refusal is not None:
+                return refusal
+            return {"error": f"unknown event {str(event)[:64]!r}; clients may send subscribe, "
+                             "unsubscribe", "field": "event"}
 
         for name, handler in (("connect", connect), ("disconnect", disconnect),
                               ("subscribe", subscribe), ("unsubscribe", unsubscribe),
@@ -306,4 +401,10 @@ class Notifier:
             routes=(extra_routes or []) + self.routes()
             + health_routes(readiness or self.readiness) + [self.dashboard()]
         )
-        return socketio.ASGIApp(self.sio, other_asgi_app=starlette)
+        return packet_guard(socketio.ASGIApp(self.sio, other_asgi_app=starlette),
+                            MAX_PACKET_BYTES, self._refused)
+
+    def _refused(self, scope: Any, reason: str, frame: str) -> None:
+        metrics.clients_dropped.labels("malformed").inc()
+        log.warning("malformed packet; connection closed", client=scope.get("client"),
+                    reason=reason, frame=frame)

@@ -19,7 +19,7 @@ from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Catalog
 from alertflow.roles.http import health_routes, serve_app
 from alertflow.roles.listener import ListenerConfig, create_listener_app, create_listener_routes
-from alertflow.roles.notifier import Notifier
+from alertflow.roles.notifier import Notifier, NotifierConfig
 from alertflow.roles.processor import Processor
 from alertflow.settings import Settings
 
@@ -45,7 +45,13 @@ def shutdown_on_signals() -> asyncio.Event:
 
 def listener_config(settings: Settings) -> ListenerConfig:
     return ListenerConfig(tokens=settings.tokens, insecure_no_auth=settings.insecure_no_auth,
-                          max_body_bytes=settings.max_body_bytes, rules=settings.ingest_rules())
+                          max_body_bytes=settings.max_body_bytes, rules=settings.ingest_rules(),
+                          rate_limit=settings.rate_limit)
+
+
+def notifier_config(settings: Settings) -> NotifierConfig:
+    return NotifierConfig(max_backlog=settings.max_client_backlog,
+                          ping_interval_s=settings.ping_interval_s)
 
 
 def redis_store(settings: Settings, catalog: Catalog) -> RedisStateStore:
@@ -100,7 +106,8 @@ async def _serve_notifier(
     tasks = [asyncio.create_task(job) for job in [notifier.run_feed(), *background]]
     server_stop = asyncio.Event()
     server = asyncio.create_task(
-        serve_app(app, settings.host, port, server_stop, settings.graceful_timeout_s))
+        serve_app(app, settings.host, port, server_stop, settings.graceful_timeout_s,
+                  send_timeout_s=settings.client_send_timeout_s))
     await shutdown.wait()
     # Websockets never end by themselves: close them first, so clients move to another notifier.
     await notifier.disconnect_all()
@@ -118,7 +125,7 @@ async def notify(settings: Settings) -> None:
     catalog = load_catalog(settings.locations)
     store = redis_store(settings, catalog)
     feed = store.feed(connect(settings.redis_url))
-    notifier = Notifier(store, feed, catalog)
+    notifier = Notifier(store, feed, catalog, notifier_config(settings))
     log.info("notifier serving", host=settings.host, port=settings.port)
     await _serve_notifier(notifier, notifier.asgi_app(), settings, settings.port, shutdown, [])
     await feed.close()
@@ -150,7 +157,7 @@ async def dev(settings: Settings, *, use_amqp: bool, use_redis: bool, demo: bool
     await publisher.start()
     await _wait_ready(publisher, 5)
     processor = Processor(consumer, store, settings.sweep_interval_ms / 1000)
-    notifier = Notifier(store, feed, catalog)
+    notifier = Notifier(store, feed, catalog, notifier_config(settings))
 
     def readiness() -> dict[str, bool]:
         return {"broker": publisher.ready, **processor.readiness(), **notifier.readiness()}

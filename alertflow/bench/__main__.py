@@ -1,0 +1,3 @@
+from alertflow.bench.cli import main
+
+main()

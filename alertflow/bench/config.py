@@ -1,0 +1,69 @@
+"""What a benchmark run is given: where the system is (or how to start it) and the load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A running deployment (URLs and a source token), or roles to start (`start`)."""
+
+    start: bool = False
+    listener_url: str = ""
+    notifier_urls: tuple[str, ...] = ()
+    token: str = ""
+    pids: dict[str, int] = field(default_factory=dict)  # NAME → pid, for CPU and memory
+    amqp_url: str = DEFAULT_AMQP_URL
+    redis_url: str = DEFAULT_REDIS_URL
+    queue_type: str = "quorum"
+    processors: int = 1
+    notifiers: int = 1
+    role_log_level: str = "info"
+    log_dir: str = ""
+    py_spy_dir: str = ""  # record py-spy profiles of the roles during the load here
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """The traffic of a delivery scenario (latency, fanout, burst, close)."""
+
+    clients: int = 1
+    rate: float = 20.0  # alerts per second, one alert per request
+    duration_s: float = 15.0
+    window_s: int = 60  # each alert's duration_s
+    alert_type: str = "bench"
+    deflate: bool = True  # offer permessage-deflate, as browsers and socket.io-client do
+    connect_timeout_s: float = 120.0
+    connect_concurrency: int = 50  # handshakes in flight (each until its snapshot arrives)
+    drain_timeout_s: float = 30.0
+    settle_s: float = 1.0  # idle time before measuring the notifier's memory
+    seed: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    posters: int = 32
+    duration_s: float = 10.0
+    barrage: int = 100
+    modes: tuple[str, ...] = ("single", "barrage")
+    window_s: int = 3600  # long: a queued alert must not expire before it is processed
+    alert_type: str = "bench"
+    drain_timeout_s: float = 300.0
+    seed: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    windows: int = 200
+    rate: float = 20.0
+    min_window_s: int = 1
+    max_window_s: int = 3
+    clients: int = 1
+    alert_type: str = "bench"
+    deflate: bool = True
+    drain_timeout_s: float = 30.0
+    seed: int = 4

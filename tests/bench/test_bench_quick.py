@@ -1,0 +1,81 @@
+"""A quick run of every benchmark scenario through the real CLI, so the benchmark cannot rot.
+
+Each run starts its own listener, processor and notifier (`--start`) on the real RabbitMQ and
+Redis, with small numbers. What is checked is the shape of the JSON line and correctness — every
+accepted alert delivered to every client, nothing twice — never a timing: timings are the
+benchmark's output, judged in docs/benchmarks.md against the issue's targets, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+PERCENTILES = {"count", "p50", "p95", "p99", "max", "mean"}
+DELIVERY_KEYS = {"scenario", "deployment", "params", "clients", "posted", "e2e_ms",
+                 "deliveries", "deliveries_per_s", "delivered_fraction", "missing",
+                 "duplicates", "drained", "cpu", "notifier_rss_per_conn_kib",
+                 "load_avg_before", "load_avg_after", "wall_s"}
+SCENARIOS: dict[str, tuple[list[str], set[str]]] = {
+    "latency": (["--rate", "20", "--duration", "2"], DELIVERY_KEYS),
+    "fanout": (["--clients", "20", "--rate", "10", "--duration", "3"], DELIVERY_KEYS),
+    "burst": (["--clients", "20", "--rate", "100", "--duration", "2"], DELIVERY_KEYS),
+    "ingest": (["--posters", "8", "--duration", "1.5", "--barrage", "20"],
+               {"scenario", "phases", "alerts_accepted", "alerts_out", "lost",
+                "delivered_fraction", "duplicates", "drained", "pipeline_alerts_per_s", "cpu"}),
+    "close": (["--windows", "20", "--rate", "20", "--min-window", "1", "--max-window", "2"],
+              {"scenario", "close_lateness_ms", "e2e_ms", "closes", "delivered_fraction",
+               "duplicates", "drained", "cpu"}),
+}
+
+
+def run_bench(scenario: str, args: list[str], amqp_url: str, redis_url: str,
+              log_dir: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "alertflow", "bench", scenario, "--start",
+               "--amqp-url", amqp_url, "--redis-url", redis_url, "--log-dir", str(log_dir),
+               *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=80, check=False)
+    logs = "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-2000:]}"
+                     for path in sorted(log_dir.glob("*.log")))
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stderr[-3000:]}\n{logs}"
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 1, f"expected one JSON line on stdout, got:\n{done.stdout[-3000:]}"
+    assert f"alertflow bench {scenario}" in done.stderr  # the readable table
+    result: dict[str, Any] = json.loads(lines[0])
+    return result
+
+
+@pytest.mark.timeout(85)
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_quick_run(scenario: str, rabbitmq: str, redis_url: str, tmp_path: Path) -> None:
+    args, keys = SCENARIOS[scenario]
+    result = run_bench(scenario, args, rabbitmq, redis_url, tmp_path)
+
+    assert keys <= set(result), f"missing keys: {sorted(keys - set(result))}"
+    assert result["scenario"] == scenario
+    assert result["drained"] is True, result
+    assert result["delivered_fraction"] == 1.0, result
+    assert result["duplicates"] == 0, result
+    assert {"listener", "processor0", "notifier0", "bench"} <= set(result["cpu"])
+    if "e2e_ms" in result:
+        assert set(result["e2e_ms"]) == PERCENTILES
+    if scenario == "ingest":
+        assert set(result["phases"]) == {"single", "barrage"}
+        assert all(phase["alerts_accepted"] > 0 for phase in result["phases"].values())
+        assert result["lost"] == 0
+        assert result["alerts_out"] == result["alerts_accepted"]
+    elif scenario == "close":
+        assert result["closes"] == result["posted"]["alerts_accepted"] > 0
+        assert set(result["close_lateness_ms"]) == PERCENTILES
+    else:
+        assert result["posted"]["alerts_accepted"] > 0
+        assert result["clients"]["ready"] == result["params"]["clients"]
+        assert result["deliveries"] == (result["params"]["clients"]
+                                        * result["posted"]["alerts_accepted"])

@@ -1,0 +1,91 @@
+"""Issue 3, item 1: a processor killed with SIGKILL three times under load loses nothing and
+shows nothing twice: unacked messages are redelivered and the dedup claim absorbs repeats.
+
+Each kill lands while the (private) Redis is frozen for a moment: the victim's Lua calls then
+wait in Redis's socket buffer, and Redis runs them when it resumes, after the victim is dead.
+Those alerts are applied but never acked — the redelivery the dedup claim exists for — instead
+of the kill having to hit the microseconds between Redis' answer and the ack by luck.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.chaos.harness import (
+    Clusters,
+    Fleet,
+    Source,
+    alert,
+    check_exactly_once,
+    real_locations,
+    report,
+    wait_queue_empty,
+    wait_until,
+)
+from tests.support import PrivateRedis, ready
+
+pytestmark = pytest.mark.chaos
+
+ALERTS = 3000
+RATE = 250  # alerts per second offered; the issue asks for at least 200
+CLIENTS = 100
+DURATION_S = 6
+
+
+async def test_processor_killed_three_times_under_load(
+    private_redis: PrivateRedis, clusters: Clusters, rabbitmq: str, tmp_path: Path
+) -> None:
+    cluster = clusters(rabbitmq, private_redis.url)
+    assert private_redis.proc is not None
+    cluster.add("listener", 0)
+    cluster.add("processor", 0)
+    cluster.add("processor", 1)
+    cluster.add("notifier", 0)
+    cluster.add("notifier", 1)
+    fleet = await Fleet(tmp_path).start()
+    try:
+        await fleet.connect(cluster.of("notifier"), CLIENTS)
+        locations = real_locations(50)
+        # A generator: each alert is issued when it is sent, as a real source would.
+        bodies = (alert(locations[i % 50], DURATION_S) for i in range(ALERTS))
+        kills: list[float] = []
+
+        def fault(sent: int) -> None:
+            if sent in (ALERTS // 4, ALERTS // 2, 3 * ALERTS // 4):
+                private_redis.proc.send_signal(signal.SIGSTOP)  # Lua calls now wait in Redis
+                time.sleep(0.2)
+                cluster.roles["processor0"].kill()  # SIGKILL: no drain, no ack, no goodbye
+                private_redis.proc.send_signal(signal.SIGCONT)  # ... and run: applied, unacked
+                kills.append(time.monotonic())
+                cluster.restart("processor0", wait=False)
+
+        source = Source(cluster.of("listener"), rate=RATE)
+        started = time.monotonic()
+        await source.run(bodies, during=fault)
+        accepted = source.accepted
+        await wait_until(lambda: ready(cluster.urls["processor0"]), 30, "processor0 ready")
+        settled = await fleet.settle(len(accepted), timeout=90)
+        seconds = time.monotonic() - started
+        status = await fleet.status(len(accepted))
+        delivery = check_exactly_once(await fleet.dump(), accepted, set(source.bodies),
+                                      stream_last=cluster.stream_position()[0])
+        depths = await wait_queue_empty(rabbitmq, cluster.queue)
+        report("processor-killed", settled=settled, posted=source.posted,
+               offered_rate=f"{source.offered_rate:.0f}/s", statuses=dict(source.statuses()),
+               kills=len(kills), queue_and_dlq=depths, stream=cluster.stream_position(),
+               reconnects=status["connections"] - CLIENTS, seconds=f"{seconds:.1f}",
+               # Counted by the processors alive at the end (a killed one's counts die with
+               # it): "duplicate" is a redelivery the dedup claim absorbed.
+               outcomes_of_survivors=cluster.outcomes(),
+               delivery=delivery.summary())
+        assert len(kills) == 3
+        # The kills hit in-flight work: applied alerts came back and the claim absorbed them.
+        assert cluster.outcomes().get("duplicate", 0) > 0
+        assert len(accepted) == ALERTS, f"answers: {source.statuses()}"  # the broker was up
+        assert depths == (0, 0)
+    finally:
+        await fleet.close()
