@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from alertflow import metrics
-from alertflow.backends.ports import EventFeed, StateStore, StoreUnavailable
+from alertflow.backends.ports import EventFeed, Snapshot, StateStore, StoreUnavailable
 from alertflow.catalog import catalog_json
 from alertflow.domain.locations import Catalog
 from alertflow.domain.ratelimit import TokenBucket
@@ -92,6 +92,7 @@ class Notifier:
         self.last_seq = 0
         self.epoch = ""
         self._synced = asyncio.Event()
+        self._snapshot_call: asyncio.Future[Snapshot] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # strong references to sync tasks
         self._register_handlers()
 
@@ -218,32 +219,64 @@ class Notifier:
             "incidents": [i for i in incidents if client.subscription.wants(i)],
         }
 
+    async def _shared_snapshot(self) -> Snapshot:
+        """One Redis call serves every client that asks while it is in flight.
+
+        A reconnect storm (a notifier restarting under thousands of clients) then costs a
+        handful of snapshot calls instead of one per client and never exhausts the pool.
+        """
+        if self._snapshot_call is None or self._snapshot_call.done():
+            self._snapshot_call = asyncio.ensure_future(self._store.snapshot())
+        return await asyncio.shield(self._snapshot_call)
+
+    async def _snapshot_for(self, client: Client) -> Snapshot:
+        snapshot = await self._shared_snapshot()
+        if self._ring and self._ring[0]["seq"] > snapshot.seq + 1:
+            # The shared call predates what the ring still holds: too old to fill from it.
+            snapshot = await self._store.snapshot()
+        return snapshot
+
     async def _sync(self, client: Client, since: int | None, epoch: str | None) -> None:
-        """Bring a new client up to date, then switch it to live delivery."""
+        """Bring a new client up to date, then switch it to live delivery.
+
+        Redis being briefly unreachable is retried, not answered with a disconnect: browsers'
+        Socket.IO clients do not reconnect after a server-side disconnect.
+        """
         await self._synced.wait()
-        try:
-            replay = None
-            if since is not None and epoch == self.epoch:
-                replay = await self._events_since(since)
-            if replay is not None:
-                client.last_seq = since or 0
-                await self._send(client, replay)
-            else:
-                snapshot = await self._store.snapshot()
-                client.last_seq = snapshot.seq
-                await self.sio.emit("snapshot", self._snapshot_payload(
-                    snapshot.epoch, snapshot.seq, snapshot.incidents, client,
-                    resync=since is not None), to=client.sid)
-            # Flush what arrived meanwhile; the loop ends with no await between the last
-            # check and the switch to live, so the feed cannot slip an event in between.
-            while client.buffer:
-                pending, client.buffer = client.buffer, []
-                await self._send(client, pending)
-            client.syncing = False
-        except StoreUnavailable as exc:
-            log.warning("cannot sync client; disconnecting it to retry", sid=client.sid,
-                        error=str(exc))
-            await self.sio.disconnect(client.sid)
+        delay = 0.1
+        while client.sid in self._clients:
+            try:
+                await self._bring_up_to_date(client, since, epoch)
+                return
+            except StoreUnavailable as exc:
+                log.warning("cannot sync client yet; retrying", sid=client.sid,
+                            error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _bring_up_to_date(self, client: Client, since: int | None,
+                                epoch: str | None) -> None:
+        replay = None
+        if since is not None and epoch == self.epoch:
+            replay = await self._events_since(since)
+        if replay is not None:
+            client.last_seq = since or 0
+            await self._send(client, replay)
+        else:
+            snapshot = await self._snapshot_for(client)
+            client.last_seq = snapshot.seq
+            await self.sio.emit("snapshot", self._snapshot_payload(
+                snapshot.epoch, snapshot.seq, snapshot.incidents, client,
+                resync=since is not None), to=client.sid)
+            # What this notifier delivered after the snapshot's seq but before the client
+            # registered is in the ring, not in the client's buffer.
+            await self._send(client, [e for e in self._ring if e["seq"] > client.last_seq])
+        # Flush what arrived meanwhile; the loop ends with no await between the last
+        # check and the switch to live, so the feed cannot slip an event in between.
+        while client.buffer:
+            pending, client.buffer = client.buffer, []
+            await self._send(client, pending)
+        client.syncing = False
 
     async def _events_since(self, since: int) -> list[Event] | None:
         """Events after `since` up to `last_seq`, from memory or the stream; None if gone."""
