@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import sys
 from collections.abc import Coroutine
 from typing import Any
 
@@ -105,19 +107,38 @@ async def _serve_notifier(
 ) -> None:
     tasks = [asyncio.create_task(job) for job in [notifier.run_feed(), *background]]
     server_stop = asyncio.Event()
+    grace = settings.graceful_timeout_s
     server = asyncio.create_task(
-        serve_app(app, settings.host, port, server_stop, settings.graceful_timeout_s,
+        serve_app(app, settings.host, port, server_stop, max(0.5, grace * 0.8),
                   send_timeout_s=settings.client_send_timeout_s))
     await shutdown.wait()
+    deadline = _exit_at_end_of_grace(grace)
     # Websockets never end by themselves: close them first, so clients move to another notifier.
     await notifier.disconnect_all()
     server_stop.set()
     await server
+    deadline.cancel()
     for task in tasks:
         task.cancel()
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _exit_at_end_of_grace(seconds: float) -> asyncio.TimerHandle:
+    """Exit when the grace period after SIGTERM ends, drained or not.
+
+    A notifier holds no state, and its clients were told to go: what can still hold it up is a
+    client that has not read its last packets. engineio's websocket handler swallows Hypercorn's
+    cancellation and keeps waiting for such a client, which would hold a rolling update up too.
+    """
+
+    def hard_exit() -> None:
+        log.warning("grace period over with clients still connected; exiting", seconds=seconds)
+        sys.stderr.flush()
+        os._exit(0)
+
+    return asyncio.get_running_loop().call_later(seconds, hard_exit)
 
 
 async def notify(settings: Settings) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -24,6 +25,10 @@ from tests.support import TOKEN, queue_depths
 pytestmark = pytest.mark.fuzz
 
 EXAMPLES = 300
+# What counts as rejecting schema-invalid data: every documented refusal. (Schemathesis' default
+# list lacks 413, which a too-long list of locations rightly gets once the body passes 1 MiB.)
+CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {
+    "expected-statuses": [400, 401, 413, 415, 422, 429]}}})
 
 
 def _fresh(item: Any, legacy: bool, turn: int) -> Any:
@@ -66,7 +71,7 @@ def _freshen(case: Any) -> None:
 def test_listener_answers_every_request_as_documented(
     fuzz_listener: Listener, path: str, mode: GenerationMode
 ) -> None:
-    schema = schemathesis.openapi.from_url(fuzz_listener.url + "/openapi.json")
+    schema = schemathesis.openapi.from_url(fuzz_listener.url + "/openapi.json", config=CONFIG)
     operation = schema[path]["POST"]
 
     @settings(max_examples=EXAMPLES if mode == GenerationMode.POSITIVE else EXAMPLES // 2,
