@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import pytest
 import redis.asyncio as aioredis
 
+from alertflow.bench.ports import free_port
 from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Catalog
 from tests.support import delete_keys
@@ -80,13 +81,6 @@ async def redis_client(redis_url: str, unique: str) -> AsyncIterator[aioredis.Re
     yield client
     await delete_keys(client, unique)
     await client.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

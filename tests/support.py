@@ -19,6 +19,8 @@ from typing import Any
 import pika
 import socketio
 
+from alertflow.bench.ports import free_port
+
 ALERTFLOW = str(Path(sys.executable).parent / "alertflow")
 TOKEN = "e2e-source-token-0123456789"
 
@@ -217,16 +219,9 @@ class PrivateRabbit:
     can crash it: `kill()` is a `kill -9` of the node, `start()` brings it back with its data."""
 
     def __init__(self, directory: Path, name: str) -> None:
-        import socket as _socket
-
-        def port() -> int:
-            with _socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                return int(sock.getsockname()[1])
-
         self.node = f"{name}@localhost"
         self.directory = directory
-        self.port = port()
+        self.port = free_port()
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
         self.pid_file = directory / "pid"
         (directory / "mnesia").mkdir(parents=True, exist_ok=True)
@@ -238,7 +233,7 @@ class PrivateRabbit:
             f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
         self.env = {**os.environ, "RABBITMQ_NODENAME": self.node,
                     "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
-                    "RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_DIST_PORT": str(port()),
+                    "RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_DIST_PORT": str(free_port()),
                     "RABBITMQ_MNESIA_BASE": str(directory / "mnesia"),
                     "RABBITMQ_LOG_BASE": str(directory / "log"),
                     "RABBITMQ_PID_FILE": str(self.pid_file),

@@ -14,7 +14,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,13 +26,7 @@ import aiohttp
 
 from alertflow.bench.config import Target
 from alertflow.bench.measure import pid_listening_on
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from alertflow.bench.ports import free_port
 
 
 def _local_port(url: str, default: int) -> int | None:

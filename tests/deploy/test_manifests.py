@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from alertflow.bench.ports import free_port
 
 try:  # optional locally, required under CI (see need_module)
     import kubernetes_validate
@@ -1607,12 +1608,6 @@ def test_sentinel_init_scripts_choose_the_master(tmp_path: Path) -> None:
     assert conf.index("resolve-hostnames yes") < conf.index("sentinel monitor")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_ping(cli: str, port: int, password: str | None, proc: subprocess.Popen[str]) -> None:
     env = dict(os.environ, REDISCLI_AUTH=password) if password else dict(os.environ)
     deadline = time.monotonic() + 15
@@ -1640,7 +1635,7 @@ def test_generated_configs_run_on_real_redis_and_sentinel(tmp_path: Path) -> Non
     sentinel_conf = _run_init(
         scripts, stubs, "sentinel-init.sh", "redis-sentinel-0", tmp_path / "s", None
     )
-    rport, sport = _free_port(), _free_port()
+    rport, sport = free_port(), free_port()
     data = tmp_path / "data"
     data.mkdir()
     # Same files, moved to loopback, free ports and the test's directories.

@@ -1,0 +1,41 @@
+"""Free TCP ports for roles started by the benchmark and the tests.
+
+A port is only reserved once the role binds it, which happens seconds after it is picked, so
+two hazards have to be designed out: the kernel handing the same port to the next caller (it
+did: a listener and a notifier once got the same one), and the port being taken meanwhile as
+the source port of some outgoing connection. Ports therefore come from below the kernel's
+ephemeral range, at random, and never twice from one process.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+from pathlib import Path
+
+_handed_out: set[int] = set()
+_LOWEST = 10_000
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port on `host` that is bindable now and that this process has not handed out before."""
+    ceiling = max(_ephemeral_floor(), _LOWEST + 1_000)
+    for _ in range(1_000):
+        port = random.randrange(_LOWEST, ceiling)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port on {host} between {_LOWEST} and {ceiling}")
