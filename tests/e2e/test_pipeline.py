@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
+
 from tests.e2e.conftest import Pipeline, alert_body
 from tests.support import Collector, now_iso
 
@@ -130,6 +132,14 @@ async def test_zone_subscription_receives_only_that_zone(pipeline: Pipeline) -> 
     assert bad["field"] == "zones" and "Atlantis" in bad["error"]
     for collector in (galilee, everyone):
         await collector.disconnect()
+
+
+async def test_the_notifier_declines_websocket_compression(pipeline: Pipeline) -> None:
+    """Browsers offer permessage-deflate; compressing every event once per client is refused."""
+    url = pipeline.notifier_urls[0] + "/socket.io/?EIO=4&transport=websocket"
+    async with aiohttp.ClientSession() as session, session.ws_connect(url, compress=15) as ws:
+        assert ws.compress == 0
+        assert (await ws.receive_str()).startswith("0{")  # the Engine.IO open packet
 
 
 async def test_500_alerts_reach_every_client_exactly_once(scaled_pipeline: Pipeline) -> None:
