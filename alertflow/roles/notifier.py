@@ -30,6 +30,8 @@ from alertflow.catalog import catalog_json
 from alertflow.domain.locations import Catalog
 from alertflow.domain.ratelimit import TokenBucket
 from alertflow.domain.subscriptions import Subscription, SubscriptionError, parse_subscription
+from alertflow.roles.broadcast import Selection
+from alertflow.roles.direct_send import Transport, Transports, write_directly
 from alertflow.roles.http import ReadinessCheck, health_routes
 from alertflow.roles.packet_guard import packet_guard
 
@@ -68,6 +70,26 @@ class Client:
     buffer: list[Event] = field(default_factory=list)
     last_seq: int = 0  # the newest seq this client has been given (or its snapshot reflects)
     refusals: int = 0  # client requests refused in a row by its bucket
+    socket: Any = None  # its engineio socket, looked up on the first delivery
+    transport: Transport | None = None  # its TCP transport, if direct writes are possible
+
+
+@dataclass(slots=True)
+class _Fanout:
+    """One batch on its way to many clients: each distinct selection is encoded once."""
+
+    events: list[Event]
+    delivered: int = 0
+    overflowing: list[Client] = field(default_factory=list)
+    _selections: dict[tuple[Subscription, int], Selection | None] = field(default_factory=dict)
+
+    def selection(self, subscription: Subscription, after_seq: int) -> Selection | None:
+        """The events after `after_seq` that `subscription` wants, encoded; None if none."""
+        key = (subscription, after_seq)
+        if key not in self._selections:
+            wanted = [e for e in self.events if e["seq"] > after_seq and subscription.wants(e)]
+            self._selections[key] = Selection.of(wanted) if wanted else None
+        return self._selections[key]
 
 
 class Notifier:
@@ -94,6 +116,7 @@ class Notifier:
         self._synced = asyncio.Event()
         self._snapshot_call: asyncio.Future[Snapshot] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # strong references to sync tasks
+        self._transports = Transports()
         self._register_handlers()
 
     # -- readiness
@@ -161,22 +184,48 @@ class Notifier:
             if event["kind"] == "open" and event.get("received_at"):
                 metrics.end_to_end_latency_seconds.observe(
                     max(0.0, now - event["received_at"] / 1000))
+        live = []
         for client in list(self._clients.values()):
             if client.syncing:
                 client.buffer.extend(events)
             else:
-                await self._send(client, events)
+                live.append(client)
+        await self._send_to(live, events)
 
     async def _send(self, client: Client, events: list[Event]) -> None:
-        wanted = [e for e in events if e["seq"] > client.last_seq and client.subscription.wants(e)]
-        if events:
-            client.last_seq = max(client.last_seq, events[-1]["seq"])
-        if wanted:
-            if self._backlog(client.sid) >= self._config.max_backlog:
-                await self._drop(client, "backlog")
-                return
-            metrics.deliveries.inc(len(wanted))
-            await self.sio.emit("alerts", wanted, to=client.sid)
+        await self._send_to([client], events)
+
+    async def _send_to(self, clients: list[Client], events: list[Event]) -> None:
+        """Queue for each client the events it wants and has not been given yet."""
+        if not events:
+            return
+        fanout = _Fanout(events)
+        for client in clients:
+            self._queue_for(client, fanout)
+        metrics.deliveries.inc(fanout.delivered)
+        for client in fanout.overflowing:
+            await self._drop(client, "backlog")
+
+    def _queue_for(self, client: Client, fanout: _Fanout) -> None:
+        selection = fanout.selection(client.subscription, client.last_seq)
+        client.last_seq = max(client.last_seq, fanout.events[-1]["seq"])
+        if selection is None:
+            return
+        socket = client.socket
+        if socket is None:
+            socket = client.socket = self._engineio_socket(client.sid)
+            if socket is None:
+                return  # gone: its disconnect handler is about to forget it
+            client.transport = self._transports.get(socket.sid)
+        if socket.closed or socket.closing:
+            return
+        if write_directly(socket, client.transport, selection.frame):
+            fanout.delivered += selection.count
+        elif socket.queue.qsize() >= self._config.max_backlog:
+            fanout.overflowing.append(client)
+        else:
+            socket.queue.put_nowait(selection.packet)  # unbounded queue: never waits
+            fanout.delivered += selection.count
 
     def _engineio_socket(self, sid: str) -> Any:
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
@@ -434,8 +483,9 @@ class Notifier:
             routes=(extra_routes or []) + self.routes()
             + health_routes(readiness or self.readiness) + [self.dashboard()]
         )
-        return packet_guard(socketio.ASGIApp(self.sio, other_asgi_app=starlette),
-                            MAX_PACKET_BYTES, self._refused)
+        return self._transports.middleware(packet_guard(
+            socketio.ASGIApp(self.sio, other_asgi_app=starlette), MAX_PACKET_BYTES,
+            self._refused))
 
     def _refused(self, scope: Any, reason: str, frame: str) -> None:
         metrics.clients_dropped.labels("malformed").inc()

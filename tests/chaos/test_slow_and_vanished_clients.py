@@ -32,20 +32,21 @@ pytestmark = pytest.mark.chaos
 
 BACKLOG = 64
 SEND_TIMEOUT_S = 10
-# 2,000 Hebrew characters: ~12 KB per event once Socket.IO escapes them (ensure_ascii), so the
-# stalled client's share outgrows the kernel's socket buffers (4 MB here) and then piles up in
-# the notifier's own per-client queue, which is what must stay bounded.
+# 2,000 Hebrew characters: ~3.7 KB per event in UTF-8, so the stalled client's share outgrows
+# the kernel's socket buffers (4 MB here) and then piles up in the notifier's own per-client
+# buffers, which is what must stay bounded.
 INSTRUCTIONS = ("היכנסו למרחב המוגן ושהו בו עשר דקות " * 60)[:2000]
+EVENT_BYTES = len(INSTRUCTIONS.encode()) + 300  # and the event's other fields
 
 
 def _events_to_overflow_the_kernel() -> int:
-    """Enough ~12 KB events to outgrow the largest send buffer the kernel allows (4 MB here)
-    and the client's receive buffer, with room to spare."""
+    """Enough events to outgrow the largest send buffer the kernel allows (4 MB here) and the
+    client's receive buffer, with room to spare."""
     try:
         largest = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
     except (OSError, IndexError, ValueError):
         largest = 4 << 20
-    return max(600, (largest * 3 // 2) // (12 * 1024))
+    return max(600, (largest * 2) // EVENT_BYTES)
 
 
 EVENTS = _events_to_overflow_the_kernel()
@@ -78,7 +79,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_costs_bounded_memory(
     try:
         await wait_until(lambda: _notifier_state(url)["clients"] == 6, 10, "the stalled one")
         locations = real_locations(20)
-        source = Source(cluster.of("listener"), rate=100)
+        source = Source(cluster.of("listener"), rate=250)
         peak: list[dict[str, float]] = []
 
         async def watch() -> None:
@@ -108,7 +109,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_costs_bounded_memory(
         assert after["clients"] == 5
         assert reset, "the stalled client's connection is still open"
         assert after["fds"] <= before["fds"] + 1
-        # Bounded: at most BACKLOG packets (~12 KB each) were ever queued for it; unbounded,
+        # Bounded: at most BACKLOG packets (~4 KB each) were ever queued for it; unbounded,
         # every event after the socket buffers filled would have been (~4 MB and growing).
         assert largest - before["rss_mb"] < 30, (before, largest)
     finally:
