@@ -17,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alertflow.backends import redis_scripts
 from alertflow.backends.ports import Snapshot, StoredEvents, StoreUnavailable, Sweep
+from alertflow.backends.redis_batching import ScriptBatcher
 from alertflow.domain.aggregation import LocationInfo, Outcome, location_info
 from alertflow.domain.alert import Alert
 from alertflow.domain.locations import Catalog
@@ -109,7 +110,7 @@ class RedisStateStore:
         self._root = key_root(prefix)
         self._stream_maxlen = stream_maxlen
         self._dedup_ttl_s = dedup_ttl_s
-        self._apply = client.register_script(redis_scripts.APPLY_ALERT)
+        self._apply = ScriptBatcher(client, client.register_script(redis_scripts.APPLY_ALERT))
         self._sweep = client.register_script(redis_scripts.SWEEP)
         self._snapshot = client.register_script(redis_scripts.SNAPSHOT)
         # Offered on every call; Redis keeps the first (SET NX) until it loses its data.

@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+from alertflow.backends.redis_store import RedisStateStore
 from alertflow.domain.alert import Alert
 from tests.contract.conftest import StoreUnderTest
 
@@ -151,3 +152,24 @@ async def test_feed_delivers_events_in_order_coalescing_what_waits(
         received += await next_batch(batches)
     assert [event["seq"] for event in received] == [3, 4, 5]
     assert [event["kind"] for event in received] == ["open", "close", "close"]
+
+
+async def test_concurrent_applies_each_get_their_own_outcome(
+        store_under_test: StoreUnderTest) -> None:
+    """Applies in flight together (a processor's prefetch) are answered one by one, also right
+    after Redis lost its script cache (a restart): no call is lost or applied twice."""
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+
+    async def apply_round(prefix: str) -> list[tuple[str, int]]:
+        return await asyncio.gather(*(
+            store.apply(alert(f"{prefix}{i % 20}", [f"area-{prefix}{i % 20}"], now), now)
+            for i in range(40)))
+
+    first = await apply_round("a")
+    assert sorted(first) == [("duplicate", 0)] * 20 + [("new", 1)] * 20
+    if isinstance(store, RedisStateStore):
+        await store._redis.script_flush()
+    second = await apply_round("b")
+    assert sorted(second) == [("duplicate", 0)] * 20 + [("new", 1)] * 20
+    assert (await store.snapshot()).seq == 40
