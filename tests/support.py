@@ -94,6 +94,16 @@ def wait_ready(base_url: str, role: Role | None = None, timeout: float = 30) -> 
     raise AssertionError(f"{base_url} not ready after {timeout} s\n{log}")
 
 
+async def poll_until(condition: Callable[[], bool], timeout: float,
+                     failure: Callable[[], str]) -> None:
+    """Wait until `condition()` holds; after `timeout` seconds fail with `failure()`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(failure())
+        await asyncio.sleep(0.02)
+
+
 class Collector:
     """A real Socket.IO client that records every event and snapshot it receives."""
 
@@ -136,13 +146,9 @@ class Collector:
 
     async def wait_for(self, predicate: Callable[[Collector], bool], timeout: float = 15,
                        what: str = "condition") -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"timed out waiting for {what}: {len(self.events)} events, "
-                    f"{len(self.snapshots)} snapshots")
-            await asyncio.sleep(0.02)
+        await poll_until(lambda: predicate(self), timeout, lambda: (
+            f"timed out waiting for {what}: {len(self.events)} events, "
+            f"{len(self.snapshots)} snapshots"))
 
 
 def queue_depths(amqp_url: str, queue: str) -> tuple[int, int]:
@@ -398,13 +404,9 @@ class ResumingClient:
 
     async def wait_for(self, predicate: Callable[[ResumingClient], bool], timeout: float = 15,
                        what: str = "condition") -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"timed out waiting for {what}: {len(self.events)} events, "
-                    f"{len(self.snapshots)} snapshots, {self.connections} connections")
-            await asyncio.sleep(0.05)
+        await poll_until(lambda: predicate(self), timeout, lambda: (
+            f"timed out waiting for {what}: {len(self.events)} events, "
+            f"{len(self.snapshots)} snapshots, {self.connections} connections"))
 
     async def close(self) -> None:
         self._closing = True
