@@ -19,6 +19,9 @@ from typing import Any
 import pika
 import socketio
 
+# Re-exported: the bench deletes a run's queue and keys the same way the tests do.
+from alertflow.bench.deployment import delete_keys as delete_keys
+from alertflow.bench.deployment import delete_queues as delete_queues
 from alertflow.bench.ports import free_port
 
 ALERTFLOW = str(Path(sys.executable).parent / "alertflow")
@@ -167,21 +170,6 @@ def queue_depths(amqp_url: str, queue: str) -> tuple[int, int]:
         connection.close()
 
 
-def delete_queues(amqp_url: str, queue: str) -> None:
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        channel = connection.channel()
-        for name in (queue, queue + ".dead"):
-            channel.queue_delete(name)
-    finally:
-        connection.close()
-
-
-async def delete_keys(client: Any, prefix: str) -> None:
-    """Remove every Redis key of one test's prefix."""
-    keys = [key async for key in client.scan_iter(match="{" + prefix + "}:*", count=1000)]
-    if keys:
-        await client.delete(*keys)
 
 
 # -- helpers for chaos and fuzz tests (tests/chaos, tests/fuzz) -------------------------------

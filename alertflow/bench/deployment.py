@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
@@ -101,8 +102,7 @@ class Deployment:
                 role.proc.kill()
                 await asyncio.to_thread(role.proc.wait)
         if self.started:
-            await asyncio.to_thread(_delete_queue, self.amqp_url, self.queue)
-            await _delete_keys(self.redis_url, self.key_prefix)
+            await _delete_run_state(self.amqp_url, self.queue, self.redis_url, self.key_prefix)
 
 
 def attach(target: Target) -> Deployment:
@@ -207,32 +207,40 @@ async def _wait_ready(deployment: Deployment, timeout: float) -> None:
                 await asyncio.sleep(0.1)
 
 
-def _delete_queue(amqp_url: str, queue: str) -> None:
+def delete_queues(amqp_url: str, queue: str) -> None:
+    """Delete a run's queue and its dead-letter queue (the tests use it too)."""
     import pika
 
-    with contextlib.suppress(Exception):
-        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-        try:
-            channel = connection.channel()
-            for name in (queue, queue + ".dead"):
-                channel.queue_delete(name)
-        finally:
-            connection.close()
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        for name in (queue, queue + ".dead"):
+            channel.queue_delete(name)
+    finally:
+        connection.close()
 
 
-async def _delete_keys(redis_url: str, prefix: str) -> None:
+async def delete_keys(client: Any, prefix: str) -> None:
+    """Delete every Redis key under a run's prefix, a thousand at a time (the tests use it too)."""
+    batch: list[bytes] = []
+    async for key in client.scan_iter(match="{" + prefix + "}:*", count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            await client.delete(*batch)
+            batch = []
+    if batch:
+        await client.delete(*batch)
+
+
+async def _delete_run_state(amqp_url: str, queue: str, redis_url: str, prefix: str) -> None:
+    """Best effort: the queue and the prefix are unique to the run."""
     import redis.asyncio as aioredis
 
+    with contextlib.suppress(Exception):
+        await asyncio.to_thread(delete_queues, amqp_url, queue)
     client = aioredis.Redis.from_url(redis_url)
     try:
-        batch: list[bytes] = []
-        async for key in client.scan_iter(match="{" + prefix + "}:*", count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                await client.delete(*batch)
-                batch = []
-        if batch:
-            await client.delete(*batch)
+        await delete_keys(client, prefix)
     except Exception:  # cleanup is best effort; the prefix is unique to the run
         pass
     finally:
