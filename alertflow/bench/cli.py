@@ -132,64 +132,40 @@ def _deliveries(name: str, target: Target, load: Load, append: str) -> None:
     _run(lambda: scenarios.deliveries(name, target, load), append)
 
 
-@bench_app.command()
-def latency(
-    start: Start = False, listener_url: ListenerUrl = "", notifier_url: NotifierUrl = None,
-    token: Token = "", pid: Pid = None, amqp_url: AmqpUrl = DEFAULT_AMQP_URL,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL, queue_type: QueueType = "quorum",
-    processors: Processors = 1, notifiers: Notifiers = 1, role_log_level: RoleLogLevel = "info",
-    log_dir: LogDir = "", py_spy: PySpy = "", clients: Clients = 1, rate: Rate = 20.0,
-    duration: Duration = 15.0, window: Window = 60, deflate: Deflate = True,
-    connect_concurrency: Concurrency = 50, drain_timeout: Drain = 30.0, seed: Seed = 4,
-    append: Append = "",
-) -> None:
-    """End-to-end latency for one client: 20 alerts/s for 15 s (POST sent → event received)."""
-    target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
-                     queue_type, processors, notifiers, role_log_level, log_dir, py_spy)
-    _deliveries("latency", target, Load(clients=clients, rate=rate, duration_s=duration,
-                                        window_s=window, deflate=deflate,
-                                        connect_concurrency=connect_concurrency,
-                                        drain_timeout_s=drain_timeout, seed=seed), append)
+def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
+                        duration: float, window: int, drain_timeout: float) -> None:
+    """Register one of the scenarios that post alerts to clients: they differ in defaults."""
 
-
-@bench_app.command()
-def fanout(
-    start: Start = False, listener_url: ListenerUrl = "", notifier_url: NotifierUrl = None,
-    token: Token = "", pid: Pid = None, amqp_url: AmqpUrl = DEFAULT_AMQP_URL,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL, queue_type: QueueType = "quorum",
-    processors: Processors = 1, notifiers: Notifiers = 1, role_log_level: RoleLogLevel = "info",
-    log_dir: LogDir = "", py_spy: PySpy = "", clients: Clients = 2000, rate: Rate = 10.0,
-    duration: Duration = 20.0, window: Window = 300, deflate: Deflate = True,
-    connect_concurrency: Concurrency = 50, drain_timeout: Drain = 300.0, seed: Seed = 4,
-    append: Append = "",
-) -> None:
-    """N websocket clients, 10 alerts/s over real areas: latency, deliveries/s, CPU, memory."""
-    target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
-                     queue_type, processors, notifiers, role_log_level, log_dir, py_spy)
-    _deliveries("fanout", target, Load(clients=clients, rate=rate, duration_s=duration,
+    def command(
+        start: Start = False, listener_url: ListenerUrl = "", notifier_url: NotifierUrl = None,
+        token: Token = "", pid: Pid = None, amqp_url: AmqpUrl = DEFAULT_AMQP_URL,
+        redis_url: RedisUrl = DEFAULT_REDIS_URL, queue_type: QueueType = "quorum",
+        processors: Processors = 1, notifiers: Notifiers = 1,
+        role_log_level: RoleLogLevel = "info", log_dir: LogDir = "", py_spy: PySpy = "",
+        clients: Clients = clients, rate: Rate = rate, duration: Duration = duration,
+        window: Window = window, deflate: Deflate = True, connect_concurrency: Concurrency = 50,
+        drain_timeout: Drain = drain_timeout, seed: Seed = 4, append: Append = "",
+    ) -> None:
+        target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
+                         queue_type, processors, notifiers, role_log_level, log_dir, py_spy)
+        _deliveries(name, target, Load(clients=clients, rate=rate, duration_s=duration,
                                        window_s=window, deflate=deflate,
                                        connect_concurrency=connect_concurrency,
                                        drain_timeout_s=drain_timeout, seed=seed), append)
 
+    command.__doc__ = summary
+    bench_app.command(name)(command)
 
-@bench_app.command()
-def burst(
-    start: Start = False, listener_url: ListenerUrl = "", notifier_url: NotifierUrl = None,
-    token: Token = "", pid: Pid = None, amqp_url: AmqpUrl = DEFAULT_AMQP_URL,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL, queue_type: QueueType = "quorum",
-    processors: Processors = 1, notifiers: Notifiers = 1, role_log_level: RoleLogLevel = "info",
-    log_dir: LogDir = "", py_spy: PySpy = "", clients: Clients = 2000, rate: Rate = 200.0,
-    duration: Duration = 5.0, window: Window = 300, deflate: Deflate = True,
-    connect_concurrency: Concurrency = 50, drain_timeout: Drain = 300.0, seed: Seed = 4,
-    append: Append = "",
-) -> None:
-    """The fanout clients under a barrage: 200 alerts/s for 5 s, one alert per request."""
-    target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
-                     queue_type, processors, notifiers, role_log_level, log_dir, py_spy)
-    _deliveries("burst", target, Load(clients=clients, rate=rate, duration_s=duration,
-                                      window_s=window, deflate=deflate,
-                                      connect_concurrency=connect_concurrency,
-                                      drain_timeout_s=drain_timeout, seed=seed), append)
+
+_deliveries_command(
+    "latency", "End-to-end latency for one client: 20 alerts/s for 15 s (POST sent → event "
+    "received).", clients=1, rate=20.0, duration=15.0, window=60, drain_timeout=30.0)
+_deliveries_command(
+    "fanout", "N websocket clients, 10 alerts/s over real areas: latency, deliveries/s, CPU, "
+    "memory.", clients=2000, rate=10.0, duration=20.0, window=300, drain_timeout=300.0)
+_deliveries_command(
+    "burst", "The fanout clients under a barrage: 200 alerts/s for 5 s, one alert per request.",
+    clients=2000, rate=200.0, duration=5.0, window=300, drain_timeout=300.0)
 
 
 @bench_app.command()
