@@ -19,18 +19,13 @@ what it expects, and tests/unit/test_direct_send.py fails when a Hypercorn upgra
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 import structlog
 
-log = structlog.get_logger("alertflow.notifier")
+from alertflow.roles.packet_guard import ASGIApp, Message, Receive, Scope, Send
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+log = structlog.get_logger("alertflow.notifier")
 
 # Above this many unsent bytes, a client is not keeping up: its packets go through engineio's
 # queue again, where the notifier's per-client backlog bound applies.
