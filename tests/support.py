@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,18 @@ import socketio
 # Re-exported: the bench deletes a run's queue and keys the same way the tests do.
 from alertflow.bench.deployment import delete_keys as delete_keys
 from alertflow.bench.deployment import delete_queues as delete_queues
+from alertflow.bench.deployment import delete_run_state
 from alertflow.bench.ports import free_port
 
 ALERTFLOW = str(Path(sys.executable).parent / "alertflow")
 TOKEN = "e2e-source-token-0123456789"
+
+
+def forget_run(amqp_url: str, redis_url: str, name: str) -> None:
+    """Delete the queues and Redis keys of a run whose queue and key prefix are both `name`."""
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, delete_run_state(amqp_url, name, redis_url, name)).result()
 
 
 def now_iso(offset_s: float = 0.0) -> str:

@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.e2e.conftest import Pipeline, start_roles, stop_all
-from tests.support import delete_queues
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -44,7 +43,6 @@ def live(tmp_path: Path, rabbitmq: str, redis_url: str) -> Iterator[Pipeline]:
     pipeline = start_roles(tmp_path, rabbitmq, redis_url)
     yield pipeline
     stop_all(pipeline)
-    delete_queues(rabbitmq, pipeline.queue)
 
 
 class OffMachine:

@@ -7,7 +7,6 @@ fail under CI, like the other integration tests. Run only these with `pytest -m 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -20,7 +19,7 @@ import pytest
 
 from tests.chaos.harness import Clusters
 from tests.conftest import free_port
-from tests.support import TOKEN, PrivateRabbit, PrivateRedis, delete_queues
+from tests.support import TOKEN, PrivateRabbit, PrivateRedis, forget_run
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,13 +65,12 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 @pytest.fixture
 def clusters(tmp_path: Path) -> Iterator[Clusters]:
-    """Every role is stopped and the queues deleted after the test."""
+    """Every role is stopped and the queues and keys deleted after the test."""
     made = Clusters(tmp_path)
     yield made
     for cluster in made.made:
         cluster.stop()
-        with contextlib.suppress(Exception):  # a private broker may already be gone
-            delete_queues(cluster.amqp_url, cluster.queue)
+        forget_run(cluster.amqp_url, cluster.redis_url, cluster.queue)  # best effort
     # Every role got the source token on its command line: none may have written it.
     for cluster in made.made:
         assert TOKEN not in cluster.all_logs(), "a role logged the source token"

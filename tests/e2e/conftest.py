@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import free_port
-from tests.support import TOKEN, Role, delete_queues, now_iso, wait_ready
+from tests.support import TOKEN, Role, forget_run, now_iso, wait_ready
 
 
 @dataclass
@@ -22,8 +22,9 @@ class Pipeline:
     notifier_urls: list[str]
     roles: dict[str, Role] = field(default_factory=dict)
     processor_urls: list[str] = field(default_factory=list)
-    queue: str = ""
+    queue: str = ""  # also the key prefix
     amqp_url: str = ""
+    redis_url: str = ""
 
     async def post(self, body: Any, path: str = "/v1/alerts") -> tuple[int, dict[str, Any]]:
         async with aiohttp.ClientSession() as session, session.post(
@@ -61,7 +62,8 @@ def start_roles(tmp_path: Path, amqp_url: str, redis_url: str, processors: int =
     common = ["--amqp-url", amqp_url, "--queue", unique, "--log-level", "info"]
     redis_args = ["--redis-url", redis_url, "--key-prefix", unique]
     listen_port = free_port()
-    pipeline = Pipeline(f"http://127.0.0.1:{listen_port}", [], queue=unique, amqp_url=amqp_url)
+    pipeline = Pipeline(f"http://127.0.0.1:{listen_port}", [], queue=unique, amqp_url=amqp_url,
+                        redis_url=redis_url)
     pipeline.roles["listener"] = Role("listener", [
         "listen", *common, "--port", str(listen_port), "--token", f"e2e:{TOKEN}"], tmp_path)
     for index in range(processors):
@@ -84,12 +86,15 @@ def start_roles(tmp_path: Path, amqp_url: str, redis_url: str, processors: int =
 
 
 def stop_all(pipeline: Pipeline) -> None:
+    """Stop every role, then delete the run's queues and keys (none for `alertflow dev`)."""
     for role in pipeline.roles.values():
         if role.alive():
             try:
                 role.terminate(timeout=20)
             except Exception:
                 role.kill()
+    if pipeline.queue:
+        forget_run(pipeline.amqp_url, pipeline.redis_url, pipeline.queue)
 
 
 @pytest.fixture(params=["roles", "dev"])
@@ -109,8 +114,6 @@ def pipeline(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pipelin
         wait_ready(url, running.roles["dev"])
     yield running
     stop_all(running)
-    if running.queue:
-        delete_queues(running.amqp_url, running.queue)
 
 
 @pytest.fixture
@@ -118,7 +121,6 @@ def scaled_pipeline(tmp_path: Path, rabbitmq: str, redis_url: str) -> Iterator[P
     running = start_roles(tmp_path, rabbitmq, redis_url, processors=2, notifiers=2)
     yield running
     stop_all(running)
-    delete_queues(rabbitmq, running.queue)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

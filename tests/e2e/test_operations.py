@@ -20,7 +20,7 @@ from alertflow.domain.alert import Alert
 from alertflow.domain.locations import Catalog
 from tests.conftest import free_port
 from tests.e2e.conftest import Pipeline, alert_body, start_roles, stop_all
-from tests.support import Collector, Role, delete_keys, delete_queues, wait_ready
+from tests.support import Collector, Role, delete_keys, wait_ready
 
 SAMPLE = re.compile(r"^([a-z_]+)(\{[^}]*\})? ([0-9.e+\-]+|NaN|\+Inf)$", re.MULTILINE)
 
@@ -41,7 +41,6 @@ def running(tmp_path: Path, rabbitmq: str, redis_url: str) -> Iterator[Pipeline]
     pipeline = start_roles(tmp_path, rabbitmq, redis_url)
     yield pipeline
     stop_all(pipeline)
-    delete_queues(rabbitmq, pipeline.queue)
 
 
 async def test_metrics_of_every_role_move_when_alerts_flow(running: Pipeline) -> None:
