@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from alertflow import logging as alertflow_logging
+from alertflow import log_setup
 from alertflow.bench.cli import bench_app
 from alertflow.domain.ratelimit import parse_rate_limit
 from alertflow.settings import (
@@ -61,7 +61,7 @@ D = DEFAULTS
 def _start_logging(level: str, fmt: str) -> None:
     if fmt not in ("json", "console"):
         raise typer.BadParameter("must be json or console", param_hint="--log-format")
-    alertflow_logging.configure(level, fmt)  # type: ignore[arg-type]
+    log_setup.configure(level, fmt)  # type: ignore[arg-type]
 
 
 def _rate_limit(text: str) -> tuple[float, int] | None:

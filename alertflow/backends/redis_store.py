@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 import structlog
 from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alertflow.backends import redis_scripts
@@ -70,6 +71,11 @@ def connect(url: str) -> aioredis.Redis:
     )
     master: aioredis.Redis = sentinel.master_for(parts[0])
     return master
+
+
+def _located(exc: ResponseError, script: str) -> ResponseError:
+    """The script's error, naming the .lua file and line instead of Redis's `user_script:N`."""
+    return ResponseError(redis_scripts.locate_error(str(exc), script))
 
 
 def key_root(prefix: str) -> str:
@@ -141,6 +147,8 @@ class RedisStateStore:
             outcome, count = await self._apply(keys=[self._root], args=args)
         except UNAVAILABLE as exc:
             raise StoreUnavailable(str(exc)) from exc
+        except ResponseError as exc:
+            raise _located(exc, redis_scripts.APPLY_ALERT) from exc
         return outcome.decode(), int(count)
 
     async def sweep(self, now_ms: int, batch: int = 500) -> Sweep:
@@ -153,6 +161,8 @@ class RedisStateStore:
                 )
             except UNAVAILABLE as exc:
                 raise StoreUnavailable(str(exc)) from exc
+            except ResponseError as exc:
+                raise _located(exc, redis_scripts.SWEEP) from exc
             closed += int(count)
             if int(count) < batch:
                 return Sweep(closed, int(still_open))
@@ -163,6 +173,8 @@ class RedisStateStore:
                 keys=[self._root], args=[self._epoch_candidate])
         except UNAVAILABLE as exc:
             raise StoreUnavailable(str(exc)) from exc
+        except ResponseError as exc:
+            raise _located(exc, redis_scripts.SNAPSHOT) from exc
         return Snapshot(
             epoch=result[0].decode(),
             seq=int(result[1]),

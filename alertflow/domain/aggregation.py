@@ -1,6 +1,6 @@
 """The aggregation rules: alerts per location become incidents (alert windows) and events.
 
-This is the reference the Redis Lua scripts implement (`alertflow/backends/redis_scripts.py`) and
+This is the reference the Redis Lua scripts implement (`alertflow/backends/lua/*.lua`) and
 the in-memory state store runs directly; the property tests hold both to it.
 
 Per location, an incident is the set of live alerts for it. An alert opens the incident or
