@@ -19,8 +19,8 @@ from alertflow.backends.rabbitmq import RabbitConsumer, RabbitPublisher
 from alertflow.backends.redis_store import RedisStateStore, connect
 from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Catalog
+from alertflow.listener import ListenerConfig, create_listener_app, create_listener_routes
 from alertflow.roles.http import health_routes, serve_app
-from alertflow.roles.listener import ListenerConfig, create_listener_app, create_listener_routes
 from alertflow.roles.notifier import Notifier, NotifierConfig
 from alertflow.roles.processor import Processor
 from alertflow.settings import Settings

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from alertflow.backends.memory import MemoryQueue
 from alertflow.domain.alert import Alert, IngestRules, decode_alert
 from alertflow.domain.locations import Catalog
-from alertflow.roles.listener import ListenerConfig, create_listener_app
+from alertflow.listener import ListenerConfig, create_listener_app
 
 TOKEN = "s3cret-token-0123456789"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}

@@ -1,0 +1,172 @@
+"""The steps every ingest format shares: authenticate, limit, read, parse, enqueue, answer.
+
+A 202 goes out only after the broker confirmed every alert of the request; anything else is a
+4xx naming the problem (nothing enqueued) or a 503 the source should retry. A format module
+supplies only its parser (body → alerts, or `AlertRejected`) and the media types it accepts.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import structlog
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+
+from alertflow import metrics
+from alertflow.backends.ports import AlertPublisher, BrokerUnavailable
+from alertflow.domain.alert import Alert, AlertRejected, IngestRules
+from alertflow.domain.locations import Catalog
+from alertflow.domain.ratelimit import TokenBucket
+from alertflow.roles.http import error
+
+log = structlog.get_logger("alertflow.listener")
+
+# body, source name, the listener's clock (ms), catalog, rules → normalized alerts.
+Parser = Callable[..., list[Alert]]
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerConfig:
+    tokens: Mapping[str, str] = field(default_factory=dict)  # name → secret
+    insecure_no_auth: bool = False
+    max_body_bytes: int = 1 << 20
+    retry_after_s: int = 1
+    rules: IngestRules = field(default_factory=IngestRules)
+    # Requests per second per source and the burst allowed at once; None: unlimited.
+    rate_limit: tuple[float, int] | None = None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _authenticate(request: Request, tokens: Mapping[str, str]) -> str | None:
+    """The source's name for a valid bearer token; every secret compared in constant time."""
+    header = request.headers.get("authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if scheme.lower() != "bearer" or not presented:
+        return None
+    found = None
+    for name, secret in tokens.items():
+        if hmac.compare_digest(presented.strip().encode(), secret.encode()):
+            found = name
+    return found
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def accepted_answer(alerts: list[Alert]) -> dict[str, object]:
+    """The 202 body: the ids, and the names no catalog area matched."""
+    return {
+        "accepted": len(alerts), "ids": [alert.id for alert in alerts],
+        "unknown_locations": sorted({n for a in alerts for n in a.unknown_locations}),
+    }
+
+
+class Ingest:
+    """One listener's shared pipeline; each format's route calls `handle` with its parser."""
+
+    def __init__(self, publisher: AlertPublisher, catalog: Catalog,
+                 config: ListenerConfig) -> None:
+        self.publisher = publisher
+        self.catalog = catalog
+        self.config = config
+        # One bucket per source name: bounded by the configured tokens (or "anonymous").
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def _over_limit(self, source: str) -> Response | None:
+        rate_limit = self.config.rate_limit
+        if rate_limit is None:
+            return None
+        bucket = self._buckets.get(source)
+        if bucket is None:
+            bucket = self._buckets[source] = TokenBucket(*rate_limit)
+        wait = bucket.take(time.monotonic())
+        if not wait:
+            return None
+        metrics.alerts_rejected.labels("rate_limited").inc()
+        return error(429, "rate_limited", "$",
+                     f"more than {rate_limit[0]:g} requests per second from this source",
+                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
+
+    async def handle(self, request: Request, parse: Parser,
+                     media_ok: Callable[[str], bool] = is_json,
+                     media_hint: str = "application/json") -> Response:
+        config = self.config
+        if config.insecure_no_auth:
+            source = "anonymous"
+        else:
+            found = _authenticate(request, config.tokens)
+            if found is None:
+                metrics.alerts_rejected.labels("unauthorized").inc()
+                return error(401, "unauthorized", "Authorization",
+                             "a valid source token is required (Authorization: Bearer …)",
+                             headers={"WWW-Authenticate": 'Bearer realm="alertflow"'})
+            source = found
+        # Before reading the body: a flooding source costs as little as possible.
+        limited = self._over_limit(source)
+        if limited is not None:
+            return limited
+        if not media_ok(request.headers.get("content-type", "")):
+            metrics.alerts_rejected.labels("unsupported_media_type").inc()
+            return error(415, "unsupported_media_type", "Content-Type",
+                         f"send the alert as {media_hint}")
+        try:
+            body = await _read_body(request, config.max_body_bytes)
+        except _TooLarge:
+            metrics.alerts_rejected.labels("too_large").inc()
+            return error(413, "too_large", "$",
+                         f"body exceeds the limit of {config.max_body_bytes} bytes")
+        except ClientDisconnect:
+            return Response(status_code=400)
+        now_ms = int(time.time() * 1000)
+        try:
+            alerts = parse(body, source=source, now_ms=now_ms, catalog=self.catalog,
+                           rules=config.rules)
+        except AlertRejected as rejected:
+            reason = "malformed" if rejected.status == 400 else "invalid"
+            metrics.alerts_rejected.labels(reason).inc()
+            log.info("alert rejected", source=source, status=rejected.status,
+                     field=rejected.field, reason=rejected.reason)
+            return error(rejected.status, "invalid_alert" if rejected.status == 422
+                         else "malformed_request", rejected.field, rejected.reason)
+        started = time.perf_counter()
+        try:
+            await self.publisher.publish(alerts)
+        except BrokerUnavailable as exc:
+            metrics.alerts_rejected.labels("unavailable").inc()
+            log.warning("broker unavailable; answering 503", source=source, error=str(exc),
+                        alerts=len(alerts))
+            return error(503, "unavailable", "$", "the queue could not confirm; retry",
+                         headers={"Retry-After": str(config.retry_after_s)})
+        metrics.broker_confirm_seconds.observe(time.perf_counter() - started)
+        metrics.alerts_enqueued.inc(len(alerts))
+        metrics.alerts_accepted.labels(source).inc(len(alerts))
+        unknown = sum(len(alert.unknown_locations) for alert in alerts)
+        if unknown:
+            metrics.unknown_locations.inc(unknown)
+        return JSONResponse(accepted_answer(alerts), status_code=202)
