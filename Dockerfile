@@ -18,12 +18,15 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 
 WORKDIR /src
-# Metadata first, then the package: the wheel is all the final stage receives.
+# The runtime lock first (its layer is reused until a pin changes): wheels of every
+# dependency at the locked version, hash-checked, so the final stage installs offline
+# (--no-index), never needs a compiler or the network, and gets exactly what CI tested.
+COPY alertflow/data/runtime.lock ./
+RUN pip wheel --require-hashes --wheel-dir /wheels -r runtime.lock
+# Then the package itself: the wheels are all the final stage receives.
 COPY pyproject.toml README.md ./
 COPY alertflow ./alertflow
-# Wheels for the package and all its dependencies, so the final stage installs
-# offline (--no-index) and never needs a compiler or the network.
-RUN pip wheel --wheel-dir /wheels .
+RUN pip wheel --no-deps --wheel-dir /wheels .
 
 ########## runtime: the wheels only, no build tools, non-root ##########
 FROM python:3.11-slim-bookworm

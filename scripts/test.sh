@@ -23,7 +23,9 @@ bash scripts/services.sh
 
 python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -e '.[test]'
+# Every dependency at the version the lock pins (hash-checked), then the package itself.
+.venv/bin/pip install -q -r requirements.lock
+.venv/bin/pip install -q --no-deps -e .
 .venv/bin/ruff check alertflow tests
 .venv/bin/mypy
 exec .venv/bin/pytest "$@"
