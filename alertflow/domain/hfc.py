@@ -1,0 +1,214 @@
+"""The Home Front Command's feed shapes: realtime `Alerts.json` and `AlertsHistory.json`.
+
+Realtime: `{"id": "133…", "cat": "1", "title": "ירי רקטות וטילים", "data": ["area", …],
+"desc": "…"}`, or an empty body when nothing is active. History: `[{"alertDate": "YYYY-MM-DD
+HH:MM:SS" (Israel local time), "title", "data": "area", "category": 1}, …]`.
+
+The two shapes number categories differently, so each has its own table and a number is never
+looked up in the other's. The titles decide first: the feed announces an early warning and an
+all-clear as titles (realtime `cat` 10 carries both; history 13/14), and `category_of` holds the
+one table of those titles with the variants seen. Each (feed id, area) becomes one alert whose
+id derives from both, so several followers, restarts and re-posts of the same feed collapse in
+the processor's dedup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import Final, Literal
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from alertflow.domain.alert import AlertRejected
+from alertflow.domain.categories import GENERAL, Category, category_of
+from alertflow.domain.incoming import Incoming
+
+ISRAEL: Final = ZoneInfo("Asia/Jerusalem")
+DEFAULT_DURATION_S: Final = 600  # the feed carries no duration; all-clears end windows sooner
+TEST_MARKER: Final = "בדיקה"  # the feed's own test entries name areas "בדיקה", "בדיקה 2", …
+MAX_TITLE: Final = 200
+MAX_AREAS: Final = 2000
+
+# Realtime `cat`, as the feed's widely used consumers read it. 10 is a "news flash" whose title
+# says what it is (early warning or all-clear); 100 + N is a drill of N.
+REALTIME_CATEGORIES: Final[dict[int, Category]] = {
+    1: "missiles", 3: "earthquake", 4: "radiological", 5: "tsunami", 6: "hostile_aircraft",
+    7: "hazmat", 10: GENERAL, 13: "infiltration",
+}
+# History `category`: the feed's own category list (alertCategories), numbered apart from the
+# realtime `cat`. 13 is an "update" (its title ends "- האירוע הסתיים" for an all-clear) and 14
+# the early warning; 15…26 are the drills of the others.
+HISTORY_CATEGORIES: Final[dict[int, Category]] = {
+    1: "missiles", 2: "hostile_aircraft", 3: "nonconventional", 7: "earthquake",
+    8: "earthquake", 9: "radiological", 10: "infiltration", 11: "tsunami", 12: "hazmat",
+    13: GENERAL, 14: "early_warning",
+    **{number: "drill" for number in range(15, 27)},
+}
+_TITLE_DECIDES: Final = ("all_clear", "early_warning")
+_FEED_ID = re.compile(r"^[0-9A-Za-z_.\-]{1,64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class RealtimeAlert(msgspec.Struct):
+    """`Alerts.json` while something is active; unknown fields are the feed's business."""
+
+    id: str | int
+    cat: str | int
+    title: str
+    data: list[str]
+    desc: str = ""
+
+
+class HistoryEntry(msgspec.Struct):
+    alertDate: str  # the feed's own field name
+    title: str
+    data: str
+    category: int | str
+
+
+_decoder = msgspec.json.Decoder(RealtimeAlert | list[HistoryEntry])
+
+
+def decode_text(body: bytes) -> str:
+    """The feed's text: UTF-8 with or without a BOM, or UTF-16 with one, as it has been served."""
+    try:
+        if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return body.decode("utf-16")
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AlertRejected(400, "$", f"body is neither UTF-8 nor UTF-16 with a BOM "
+                                      f"(byte {exc.start})") from None
+
+
+def decode(body: bytes) -> RealtimeAlert | list[HistoryEntry] | None:
+    """The feed's document, or None when nothing is active (an empty or blank body)."""
+    text = decode_text(body).strip().lstrip("\ufeff").strip()
+    if not text:
+        return None
+    if text.startswith("<"):
+        # What the feed's servers answer when they fail or block a client: not an alert.
+        raise AlertRejected(400, "$", "an HTML or XML page, not the feed's JSON")
+    try:
+        return _decoder.decode(text)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        path = message.rsplit(" - at `", 1)[1].rstrip("`") if " - at `" in message else "$"
+        reason = message.split(" - at `", 1)[0]
+        if reason.startswith("Expected `object | array`"):
+            reason = "expected the realtime object or the history array"
+        raise AlertRejected(422, path, reason) from None
+    except msgspec.DecodeError as exc:
+        raise AlertRejected(400, "$", f"malformed JSON: {exc}") from None
+
+
+def _number(value: str | int, path: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 6:
+        raise AlertRejected(422, path, f"expected a category number, got {str(value)[:40]!r}")
+    return int(text)
+
+
+def classify(title: str, number: int, table: dict[int, Category]) -> Category:
+    """The title first (early warning, all-clear), then this shape's own number table."""
+    by_title = category_of(title)
+    if by_title in _TITLE_DECIDES:
+        return by_title
+    if table is REALTIME_CATEGORIES and number > 100:
+        return "drill"
+    return table.get(number, GENERAL)
+
+
+def _text(value: str, path: str, limit: int = MAX_TITLE) -> str:
+    text = " ".join(value.split())
+    if _CONTROL.search(value.replace("\n", " ").replace("\r", " ").replace("\t", " ")):
+        raise AlertRejected(422, path, "contains control characters")
+    if len(text) > limit:
+        raise AlertRejected(422, path, f"longer than {limit} characters")
+    return text
+
+
+def _area(name: str) -> str:
+    return " ".join(name.split())
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def _window(category: Category, duration_s: int) -> tuple[Literal["alert", "cancel"], int]:
+    """An all-clear closes the listed areas now; anything else opens a window."""
+    return ("cancel", 0) if category == "all_clear" else ("alert", duration_s)
+
+
+def from_realtime(alert: RealtimeAlert, now_ms: int, duration_s: int) -> list[Incoming]:
+    feed_id = str(alert.id).strip()
+    if not _FEED_ID.match(feed_id):
+        raise AlertRejected(422, "$.id", "expected the feed's id (letters, digits, _.-; ≤ 64)")
+    category = classify(alert.title, _number(alert.cat, "$.cat"), REALTIME_CATEGORIES)
+    title = _text(alert.title, "$.title")
+    if not title:
+        raise AlertRejected(422, "$.title", "is blank")
+    desc = _text(alert.desc, "$.desc", 2000) or None
+    if len(alert.data) > MAX_AREAS:
+        raise AlertRejected(422, "$.data", f"more than {MAX_AREAS} areas")
+    kind, duration = _window(category, duration_s)
+    alerts = []
+    seen = set()
+    for index, raw in enumerate(alert.data):
+        path = f"$.data[{index}]"
+        area = _area(_text(raw, path))
+        if not area or TEST_MARKER in area or area in seen:
+            continue
+        seen.add(area)
+        alerts.append(Incoming(
+            id=f"hfc-{feed_id}-{_digest(area)}", kind=kind, type=title, category=category,
+            issued_at=now_ms, duration_s=duration, path=path,
+            names=((area, path),), title=title, instructions=desc,
+        ))
+    return alerts
+
+
+def parse_alert_date(value: str, path: str) -> int:
+    """`alertDate` ("YYYY-MM-DD HH:MM:SS", Israel local time) in epoch ms."""
+    try:
+        local = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise AlertRejected(422, path, "expected 'YYYY-MM-DD HH:MM:SS' (Israel time)") from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ISRAEL)
+    return int(local.timestamp() * 1000)
+
+
+def from_history(entries: list[HistoryEntry], duration_s: int) -> list[Incoming]:
+    alerts = []
+    for index, entry in enumerate(entries):
+        path = f"$[{index}]"
+        area = _area(_text(entry.data, f"{path}.data"))
+        if not area or TEST_MARKER in area:
+            continue
+        number = _number(entry.category, f"{path}.category")
+        category = classify(entry.title, number, HISTORY_CATEGORIES)
+        title = _text(entry.title, f"{path}.title")
+        if not title:
+            raise AlertRejected(422, f"{path}.title", "is blank")
+        issued_at = parse_alert_date(entry.alertDate, f"{path}.alertDate")
+        kind, duration = _window(category, duration_s)
+        alerts.append(Incoming(
+            id="hfch-" + _digest(entry.alertDate.strip(), title, area, str(number)),
+            kind=kind, type=title, category=category, issued_at=issued_at, duration_s=duration,
+            path=f"{path}.data", names=((area, f"{path}.data"),), title=title,
+        ))
+    return alerts
+
+
+def parse(body: bytes, now_ms: int, duration_s: int = DEFAULT_DURATION_S) -> list[Incoming]:
+    """Every alert of a feed body (either shape); [] when nothing is active."""
+    document = decode(body)
+    if document is None:
+        return []
+    if isinstance(document, RealtimeAlert):
+        return from_realtime(document, now_ms, duration_s)
+    return from_history(document, duration_s)

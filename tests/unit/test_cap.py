@@ -1,0 +1,166 @@
+"""CAP 1.2 in: schema validation naming the element, hostile XML refused, messages' meaning."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alertflow.catalog import load_catalog
+from alertflow.domain import cap
+from alertflow.domain.alert import AlertRejected
+from alertflow.domain.geo import AreaIndex
+from alertflow.schemas import cap12
+from tests.feed_samples import (
+    ASHKELON,
+    ASHKELON_POLYGON,
+    SDEROT,
+    SDEROT_POLYGON,
+    cap_message,
+)
+
+SENT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+INDEX = AreaIndex.of(load_catalog())
+
+
+def parse(body: bytes) -> cap.CapMessage:
+    return cap.parse(body, cap12(), INDEX)
+
+
+def rejected(body: bytes) -> AlertRejected:
+    with pytest.raises(AlertRejected) as caught:
+        parse(body)
+    return caught.value
+
+
+def test_an_alert_with_a_polygon_covers_the_areas_inside() -> None:
+    message = parse(cap_message("a1", sent=SENT, polygon=ASHKELON_POLYGON,
+                                expires=SENT + timedelta(minutes=10)))
+    [alert] = message.alerts
+    assert sorted(alert.area_ids) == sorted(ASHKELON)
+    assert (alert.kind, alert.category, alert.type) == ("alert", "missiles", "Rocket Alert")
+    assert alert.issued_at == int(SENT.timestamp() * 1000) and alert.duration_s == 600
+    assert alert.instructions == "Enter the protected space"
+    # The description beside a shape counts only if it names an area.
+    assert alert.names == ()
+    assert alert.optional_names == (("Area", "/alert/info[1]/area[1]/areaDesc"),)
+
+
+def test_a_circle_covers_by_great_circle_distance() -> None:
+    # 2.5 km around Sderot's point: Or HaNer is 2.61 km away (great-circle), outside.
+    [alert] = parse(cap_message("c1", sent=SENT, circle="31.5336,34.6097 2.5")).alerts
+    assert alert.area_ids == (SDEROT,)
+
+
+def test_area_desc_and_geocodes_are_names() -> None:
+    body = cap_message("n1", sent=SENT, area_desc="Nahariya",
+                       extra_area="<geocode><valueName>HFC</valueName><value>נהריה</value></geocode>")
+    [alert] = parse(body).alerts
+    assert alert.names == (("Nahariya", "/alert/info[1]/area[1]/areaDesc"),)
+    assert alert.optional_names == (("נהריה", "/alert/info[1]/area[1]/geocode[1]/value"),)
+
+
+def test_update_closes_then_reopens_and_cancel_closes() -> None:
+    update = parse(cap_message("u1", sent=SENT, msg_type="Update", polygon=SDEROT_POLYGON,
+                               references="alerts@example.org,a1,2026-11-30T05:59:00+00:00"))
+    assert update.references == (("alerts@example.org", "a1", "2026-11-30T05:59:00+00:00"),)
+    close, reopen = update.alerts
+    assert (close.kind, close.category, close.area_ids) == ("cancel", "all_clear", (SDEROT,))
+    assert (reopen.kind, reopen.area_ids) == ("alert", (SDEROT,))
+    assert close.issued_at == reopen.issued_at - 1 and close.id != reopen.id
+    [cancel] = parse(cap_message("x1", sent=SENT, msg_type="Cancel", polygon=SDEROT_POLYGON,
+                                 references="alerts@example.org,u1,2026-11-30T06:00:00+00:00")).alerts
+    assert (cancel.kind, cancel.area_ids, cancel.issued_at) == (
+        "cancel", (SDEROT,), int(SENT.timestamp() * 1000))
+
+
+def test_update_and_cancel_need_references() -> None:
+    problem = rejected(cap_message("u2", sent=SENT, msg_type="Cancel", polygon=SDEROT_POLYGON))
+    assert problem.field == "/alert/references"
+
+
+@pytest.mark.parametrize(("status", "category", "count"), [
+    ("Actual", "missiles", 1), ("Exercise", "drill", 1), ("Test", None, 0), ("Draft", None, 0),
+])
+def test_status(status: str, category: str | None, count: int) -> None:
+    alerts = parse(cap_message("s", sent=SENT, status=status, polygon=SDEROT_POLYGON)).alerts
+    assert len(alerts) == count and all(a.category == category for a in alerts)
+
+
+def test_translations_of_one_info_are_one_alert() -> None:
+    body = cap_message("t1", sent=SENT, polygon=SDEROT_POLYGON).decode()
+    info = body[body.index("<info>"):body.index("</info>") + 7]
+    hebrew = info.replace("Rocket Alert", "ירי רקטות וטילים").replace("<category>",
+                                                                       "<language>he</language><category>")
+    [alert] = parse(body.replace("</info>", "</info>" + hebrew, 1).encode()).alerts
+    assert alert.type == "Rocket Alert"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda b: b.replace("<urgency>Immediate</urgency>", "<urgency>Now</urgency>"),
+     "/alert/info/urgency"),
+    (lambda b: b.replace("<scope>Public</scope>", ""), "/alert"),
+    (lambda b: b.replace("<headline>", "<surprise/><headline>"), "/alert/info"),
+    (lambda b: b.replace(":cap:1.2", ":cap:1.1"), "/alert"),
+    (lambda b: b.replace("<expires>", "<expires>x"), "/alert/info/expires"),
+])
+def test_schema_errors_name_the_element(change: object, field: str) -> None:
+    body = cap_message("v", sent=SENT, polygon=SDEROT_POLYGON,
+                       expires=SENT + timedelta(minutes=5)).decode()
+    problem = rejected(change(body).encode())  # type: ignore[operator]
+    assert (problem.status, problem.field) == (422, field), problem
+
+
+def test_wrong_namespace_says_which() -> None:
+    body = cap_message("w", sent=SENT, polygon=SDEROT_POLYGON).replace(b":cap:1.2", b":cap:1.1")
+    assert "urn:oasis:names:tc:emergency:cap:1.1" in rejected(body).reason
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&lol3;</identifier></alert>"""
+EXTERNAL = b"""<?xml version="1.0"?>
+<!DOCTYPE alert [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&secret;</identifier></alert>"""
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL])
+def test_dtds_and_entities_are_refused(body: bytes) -> None:
+    problem = rejected(body)
+    assert problem.status == 400 and "DTD" in problem.reason
+
+
+def test_deep_nesting_is_refused_before_validation() -> None:
+    body = cap_message("d", sent=SENT, polygon=SDEROT_POLYGON).decode()
+    deep = "<x>" * 100_000 + "</x>" * 100_000
+    problem = rejected(body.replace("<headline>", deep + "<headline>").encode())
+    assert problem.status == 422 and "nested deeper" in problem.reason
+
+
+def test_huge_polygons_are_refused_naming_the_polygon() -> None:
+    points = " ".join(f"31.{i % 90:02d},34.5" for i in range(20_000))
+    problem = rejected(cap_message("h", sent=SENT, polygon=f"31.0,34.0 {points} 31.0,34.0"))
+    assert problem.field == "/alert/info[1]/area[1]/polygon[1]" and "points" in problem.reason
+
+
+@pytest.mark.parametrize(("shape", "reason"), [
+    ("31.5,34.5 31.6,34.5 31.5,34.5", "at least four"),
+    ("31.5,34.5 31.6,34.5 31.6,34.6 31.5,34.6", "first and last"),
+    ("91,34.5 31.6,34.5 31.6,34.6 91,34.5", "out of range"),
+    ("a,b c,d e,f a,b", "numbers"),
+])
+def test_broken_polygons_name_the_problem(shape: str, reason: str) -> None:
+    problem = rejected(cap_message("p", sent=SENT, polygon=shape))
+    assert problem.field == "/alert/info[1]/area[1]/polygon[1]" and reason in problem.reason
+
+
+def test_expires_before_onset_is_refused() -> None:
+    problem = rejected(cap_message("e", sent=SENT, polygon=SDEROT_POLYGON,
+                                   expires=SENT - timedelta(minutes=1)))
+    assert problem.field == "/alert/info[1]/expires"
+
+
+def test_malformed_xml() -> None:
+    problem = rejected(b"<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'><identifier>")
+    assert problem.status == 400 and "malformed" in problem.reason
