@@ -28,4 +28,5 @@ python3 -m venv .venv
 .venv/bin/pip install -q --no-deps -e .
 .venv/bin/ruff check alertflow tests
 .venv/bin/mypy
+node --experimental-detect-module --test tests/js/dashboard-protocol.test.mjs  # the dashboard's reducer
 exec .venv/bin/pytest "$@"

@@ -14,6 +14,28 @@ export const LANGUAGES = {
 export const DEFAULT_LANGUAGE = "en";
 
 const en = {
+  "skip.label": "Skip links",
+  "skip.mine": "Skip to my areas",
+  "skip.map": "Skip to the map",
+  "skip.history": "Skip to history",
+  "sections.label": "Sections",
+  "sections.active": "Alerts",
+  "sections.mine": "My areas",
+  "sections.map": "Map",
+  "sections.history": "History",
+  "sound.state_off": "Sound is off: this page will not ring for alerts.",
+  "sound.state_on": "Sound is on for alerts.",
+  "sound.turn_on": "Turn sound on",
+  "sound.turn_off": "Turn sound off",
+  "kind.hazard": "Alert",
+  "kind.info": "Message",
+  "kind.drill": "Drill",
+  "banner.hazard": "Alert in your area",
+  "banner.info": "Message for your area",
+  "banner.drill": "Drill in your area",
+  "row.issued": "Issued {t} ago",
+  "announce.mine": "{label} — your area: {names}. {action}",
+  "announce.other": "{label}: {names}.",
   "app.title": "alertflow — live alerts",
   "app.tagline": "Live emergency alerts",
   "skip": "Skip to active alerts",
@@ -50,7 +72,6 @@ const en = {
 
   "row.mine": "My area",
   "row.unknown": "Area not in the catalogue",
-  "row.siren": "Siren {t} ago",
   "row.shelter": "Reach shelter",
   "row.shelter_now": "Now",
   "row.shelter_passed": "Stay sheltered",
@@ -63,16 +84,6 @@ const en = {
   "kind.ended": "Ended",
   "kind.clear": "All clear",
 
-  "type.missiles": "Rocket and missile fire",
-  "type.hostile_aircraft": "Hostile aircraft intrusion",
-  "type.earthquake": "Earthquake",
-  "type.tsunami": "Tsunami",
-  "type.infiltration": "Terrorist infiltration",
-  "type.radiological": "Radiological event",
-  "type.hazmat": "Hazardous materials",
-  "type.unconventional": "Non-conventional missile",
-  "type.early_warning": "Early warning",
-  "type.drill": "Drill",
 
   "map.title": "Map",
   "map.label": "Map of the alert areas",
@@ -125,10 +136,6 @@ const en = {
   "banner.dismiss": "Dismiss",
   "banner.more": "+{n} more",
 
-  "announce.alert": "Alert: {names}. {type}.",
-  "announce.alert_mine": "Alert in your area: {names}. {type}. Go to the shelter.",
-  "announce.early": "Early warning: {names}.",
-  "announce.early_mine": "Early warning for your area: {names}.",
   "announce.clear": "All clear: {names}.",
   "announce.ended": "Alert ended: {names}.",
   "announce.more": "and {n} more",
@@ -138,6 +145,28 @@ const en = {
 };
 
 const he = {
+  "skip.label": "קישורי דילוג",
+  "skip.mine": "דילוג לאזורים שלי",
+  "skip.map": "דילוג למפה",
+  "skip.history": "דילוג להיסטוריה",
+  "sections.label": "אזורי העמוד",
+  "sections.active": "התרעות",
+  "sections.mine": "האזורים שלי",
+  "sections.map": "מפה",
+  "sections.history": "היסטוריה",
+  "sound.state_off": "הצליל כבוי: העמוד לא ישמיע צליל בהתרעה.",
+  "sound.state_on": "הצליל פועל להתרעות.",
+  "sound.turn_on": "הפעלת צליל",
+  "sound.turn_off": "כיבוי צליל",
+  "kind.hazard": "התרעה",
+  "kind.info": "הודעה",
+  "kind.drill": "תרגיל",
+  "banner.hazard": "התרעה באזור שלך",
+  "banner.info": "הודעה לאזור שלך",
+  "banner.drill": "תרגיל באזור שלך",
+  "row.issued": "לפני {t}",
+  "announce.mine": "{label} — באזור שלך: {names}. {action}",
+  "announce.other": "{label}: {names}.",
   "app.title": "alertflow — התרעות בזמן אמת",
   "app.tagline": "התרעות חירום בזמן אמת",
   "skip": "דילוג להתרעות הפעילות",
@@ -181,7 +210,6 @@ const he = {
 
   "row.mine": "האזור שלי",
   "row.unknown": "אזור שאינו בקטלוג",
-  "row.siren": "צופר לפני {t}",
   "row.shelter": "הגעה למרחב מוגן",
   "row.shelter_now": "מיד",
   "row.shelter_passed": "הישארו במרחב המוגן",
@@ -194,16 +222,6 @@ const he = {
   "kind.ended": "הסתיים",
   "kind.clear": "ניתן לצאת",
 
-  "type.missiles": "ירי רקטות וטילים",
-  "type.hostile_aircraft": "חדירת כלי טיס עוין",
-  "type.earthquake": "רעידת אדמה",
-  "type.tsunami": "צונאמי",
-  "type.infiltration": "חדירת מחבלים",
-  "type.radiological": "אירוע רדיולוגי",
-  "type.hazmat": "אירוע חומרים מסוכנים",
-  "type.unconventional": "טילים לא קונבנציונליים",
-  "type.early_warning": "התרעה מוקדמת",
-  "type.drill": "תרגיל",
 
   "map.title": "מפה",
   "map.label": "מפת אזורי ההתרעה",
@@ -255,10 +273,6 @@ const he = {
   "banner.dismiss": "סגירה",
   "banner.more": "ועוד {n}",
 
-  "announce.alert": "התרעה: {names}. {type}.",
-  "announce.alert_mine": "התרעה באזור שלך: {names}. {type}. היכנסו למרחב המוגן.",
-  "announce.early": "התרעה מוקדמת: {names}.",
-  "announce.early_mine": "התרעה מוקדמת לאזור שלך: {names}.",
   "announce.clear": "ניתן לצאת מהמרחב המוגן: {names}.",
   "announce.ended": "ההתרעה הסתיימה: {names}.",
   "announce.more": "ועוד {n}",
@@ -268,6 +282,28 @@ const he = {
 };
 
 const ru = {
+  "skip.label": "Быстрые ссылки",
+  "skip.mine": "Перейти к моим районам",
+  "skip.map": "Перейти к карте",
+  "skip.history": "Перейти к истории",
+  "sections.label": "Разделы",
+  "sections.active": "Тревоги",
+  "sections.mine": "Мои районы",
+  "sections.map": "Карта",
+  "sections.history": "История",
+  "sound.state_off": "Звук выключен: страница не подаст сигнал при тревоге.",
+  "sound.state_on": "Звук тревог включён.",
+  "sound.turn_on": "Включить звук",
+  "sound.turn_off": "Выключить звук",
+  "kind.hazard": "Тревога",
+  "kind.info": "Сообщение",
+  "kind.drill": "Учения",
+  "banner.hazard": "Тревога в вашем районе",
+  "banner.info": "Сообщение для вашего района",
+  "banner.drill": "Учения в вашем районе",
+  "row.issued": "{t} назад",
+  "announce.mine": "{label} — ваш район: {names}. {action}",
+  "announce.other": "{label}: {names}.",
   "app.title": "alertflow — тревоги в реальном времени",
   "app.tagline": "Экстренные оповещения в реальном времени",
   "skip": "Перейти к активным тревогам",
@@ -311,7 +347,6 @@ const ru = {
 
   "row.mine": "Мой район",
   "row.unknown": "Района нет в каталоге",
-  "row.siren": "Сирена {t} назад",
   "row.shelter": "До укрытия",
   "row.shelter_now": "Немедленно",
   "row.shelter_passed": "Оставайтесь в укрытии",
@@ -324,16 +359,6 @@ const ru = {
   "kind.ended": "Завершено",
   "kind.clear": "Отбой",
 
-  "type.missiles": "Ракетный обстрел",
-  "type.hostile_aircraft": "Проникновение вражеского летательного аппарата",
-  "type.earthquake": "Землетрясение",
-  "type.tsunami": "Цунами",
-  "type.infiltration": "Проникновение террористов",
-  "type.radiological": "Радиационная угроза",
-  "type.hazmat": "Опасные вещества",
-  "type.unconventional": "Неконвенциональное оружие",
-  "type.early_warning": "Раннее предупреждение",
-  "type.drill": "Учения",
 
   "map.title": "Карта",
   "map.label": "Карта районов оповещения",
@@ -386,10 +411,6 @@ const ru = {
   "banner.dismiss": "Закрыть",
   "banner.more": "и ещё {n}",
 
-  "announce.alert": "Тревога: {names}. {type}.",
-  "announce.alert_mine": "Тревога в вашем районе: {names}. {type}. Войдите в укрытие.",
-  "announce.early": "Раннее предупреждение: {names}.",
-  "announce.early_mine": "Раннее предупреждение для вашего района: {names}.",
   "announce.clear": "Отбой: {names}.",
   "announce.ended": "Тревога завершена: {names}.",
   "announce.more": "и ещё {n}",
@@ -404,6 +425,28 @@ const ru = {
 };
 
 const ar = {
+  "skip.label": "روابط التخطي",
+  "skip.mine": "انتقل إلى مناطقي",
+  "skip.map": "انتقل إلى الخريطة",
+  "skip.history": "انتقل إلى السجل",
+  "sections.label": "أقسام الصفحة",
+  "sections.active": "الإنذارات",
+  "sections.mine": "مناطقي",
+  "sections.map": "الخريطة",
+  "sections.history": "السجل",
+  "sound.state_off": "الصوت مطفأ: لن تصدر الصفحة صوتًا عند الإنذار.",
+  "sound.state_on": "الصوت مفعّل للإنذارات.",
+  "sound.turn_on": "تشغيل الصوت",
+  "sound.turn_off": "إيقاف الصوت",
+  "kind.hazard": "إنذار",
+  "kind.info": "رسالة",
+  "kind.drill": "تمرين",
+  "banner.hazard": "إنذار في منطقتك",
+  "banner.info": "رسالة لمنطقتك",
+  "banner.drill": "تمرين في منطقتك",
+  "row.issued": "منذ {t}",
+  "announce.mine": "{label} — منطقتك: {names}. {action}",
+  "announce.other": "{label}: {names}.",
   "app.title": "alertflow — إنذارات مباشرة",
   "app.tagline": "إنذارات الطوارئ لحظة بلحظة",
   "skip": "انتقل إلى الإنذارات النشطة",
@@ -458,7 +501,6 @@ const ar = {
 
   "row.mine": "منطقتي",
   "row.unknown": "منطقة غير موجودة في الفهرس",
-  "row.siren": "صفارة قبل {t}",
   "row.shelter": "الوصول إلى الملجأ",
   "row.shelter_now": "فورًا",
   "row.shelter_passed": "ابقوا في الملجأ",
@@ -471,16 +513,6 @@ const ar = {
   "kind.ended": "انتهى",
   "kind.clear": "زال الخطر",
 
-  "type.missiles": "إطلاق قذائف وصواريخ",
-  "type.hostile_aircraft": "تسلل طائرة معادية",
-  "type.earthquake": "هزة أرضية",
-  "type.tsunami": "تسونامي",
-  "type.infiltration": "تسلل مخربين",
-  "type.radiological": "حدث إشعاعي",
-  "type.hazmat": "مواد خطرة",
-  "type.unconventional": "صواريخ غير تقليدية",
-  "type.early_warning": "إنذار مبكر",
-  "type.drill": "تمرين",
 
   "map.title": "الخريطة",
   "map.label": "خريطة مناطق الإنذار",
@@ -539,10 +571,6 @@ const ar = {
   "banner.dismiss": "إغلاق",
   "banner.more": "و{n} أخرى",
 
-  "announce.alert": "إنذار: {names}. {type}.",
-  "announce.alert_mine": "إنذار في منطقتك: {names}. {type}. ادخلوا الملجأ.",
-  "announce.early": "إنذار مبكر: {names}.",
-  "announce.early_mine": "إنذار مبكر لمنطقتك: {names}.",
   "announce.clear": "زال الخطر: {names}.",
   "announce.ended": "انتهى الإنذار: {names}.",
   "announce.more": "و{n} أخرى",
@@ -587,44 +615,4 @@ export function detectLanguage(preferred) {
     if (primary in LANGUAGES) return primary;
   }
   return DEFAULT_LANGUAGE;
-}
-
-// Alert types as sources spell them (snake_case, camelCase, with suffixes) to string keys.
-const TYPE_ALIASES = {
-  missiles: "missiles",
-  missile: "missiles",
-  rockets: "missiles",
-  rocket: "missiles",
-  hostileaircraft: "hostile_aircraft",
-  hostileaircraftintrusion: "hostile_aircraft",
-  aircraft: "hostile_aircraft",
-  uav: "hostile_aircraft",
-  earthquake: "earthquake",
-  tsunami: "tsunami",
-  terroristinfiltration: "infiltration",
-  infiltration: "infiltration",
-  radiological: "radiological",
-  radiologicalevent: "radiological",
-  hazardousmaterials: "hazmat",
-  hazmat: "hazmat",
-  unconventional: "unconventional",
-  nonconventional: "unconventional",
-  unconventionalmissile: "unconventional",
-  earlywarning: "early_warning",
-  warning: "early_warning",
-  drill: "drill",
-};
-
-/** A readable, translated label for an alert type; unknown types are shown as sent. */
-export function typeLabel(lang, type) {
-  if (!type) return "";
-  const alias = TYPE_ALIASES[String(type).toLowerCase().replace(/[^a-z]/g, "")];
-  if (alias) return t(lang, `type.${alias}`);
-  const words = String(type).replace(/[_-]+/g, " ").trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-/** Early warnings are the alert types whose name says so (`early_warning`, `warning`, …). */
-export function isEarlyType(type) {
-  return /early|warning/i.test(String(type ?? ""));
 }

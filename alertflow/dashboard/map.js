@@ -18,6 +18,8 @@ const MAX_ZOOM = 40;
 const HIT_PX = 14; // pointer distance (screen px) that still "touches" an area
 const PULSE_MS = 5400; // three 1.8 s pulses (see .pulse in style.css)
 const MAX_PULSES = 60; // in a barrage, animating every dot costs more than it tells
+// An area under alert has the look of its category (guidance.js); a drill does not pulse.
+const ACTIVE_LOOKS = ["alert", "hazard", "early", "info", "drill"];
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG_NS, name);
@@ -134,7 +136,7 @@ export class AreaMap {
     return this.index.has(id);
   }
 
-  /** Set an area's state: "alert" | "early" | "clear" | "ended" | null. */
+  /** Set an area's state: one of ACTIVE_LOOKS, "clear", "ended" or null. */
   setState(id, kind) {
     clearTimeout(this.timers.get(id));
     this.timers.delete(id);
@@ -198,7 +200,7 @@ export class AreaMap {
   /** Zoom to the areas currently under alert (the whole country when there are none). */
   showActive() {
     const idx = [...this.state]
-      .filter(([, kind]) => kind === "alert" || kind === "early")
+      .filter(([, kind]) => ACTIVE_LOOKS.includes(kind))
       .map(([id]) => this.index.get(id))
       .filter((i) => i !== undefined);
     if (!idx.length) return this.reset();
@@ -240,10 +242,9 @@ export class AreaMap {
     const i = this.index.get(id);
     if (i === undefined) return;
     const dot = this.dots[i];
-    const active = kind === "alert" || kind === "early";
+    const active = ACTIVE_LOOKS.includes(kind);
     dot.classList.toggle("active", active);
-    dot.classList.toggle("kind-alert", kind === "alert");
-    dot.classList.toggle("kind-early", kind === "early");
+    for (const look of ACTIVE_LOOKS) dot.classList.toggle(`kind-${look}`, kind === look);
     dot.classList.toggle("cleared", kind === "clear");
     // Only an ending window animates (back to grey); zooming must resize dots instantly.
     dot.classList.toggle("fading", kind === "ended");
@@ -252,7 +253,7 @@ export class AreaMap {
     if (active) {
       const marks = [];
       // A few pulses when the alert starts draw the eye, then the dot stays still.
-      if (this.pulsing < MAX_PULSES) {
+      if (this.pulsing < MAX_PULSES && kind !== "drill") {
         const pulse = el("circle", { class: `pulse pulse-${kind}`, cx: this.xs[i], cy: this.ys[i] }, this.layers.marks);
         this.pulsing++;
         setTimeout(() => {
@@ -283,7 +284,7 @@ export class AreaMap {
     if (i === undefined) return;
     const kind = this.state.get(id);
     let layer = "base";
-    if (kind === "alert" || kind === "early" || kind === "clear") layer = "active";
+    if (ACTIVE_LOOKS.includes(kind) || kind === "clear") layer = "active";
     else if (kind === "ended") layer = "fading";
     else if (this.mine.has(id)) layer = "mine";
     const target = this.layers[layer];

@@ -1,0 +1,60 @@
+// The map panel: the AreaMap (map.js) fed with the catalogue, the active set and my areas.
+
+import { $ } from "../dom.js";
+import { guidance, guidanceText } from "../guidance.js";
+import { AreaMap } from "../map.js";
+import { areaName, state, t, zoneName } from "../state.js";
+
+let onToggleMine = () => {};
+
+export const map = new AreaMap($("#map"), {
+  describe(id) {
+    const area = state.catalog.get(id);
+    if (!area) return null;
+    const incident = state.model.active.get(id);
+    let status = "none";
+    let statusLabel = t("map.status_none");
+    if (incident) {
+      status = guidance(incident.category).look;
+      statusLabel = `${t(`kind.${status}`)} — ${guidanceText(incident.category, state.lang).label}`;
+    } else if (map.state.get(id) === "clear") {
+      status = "clear";
+      statusLabel = t("kind.clear");
+    }
+    return {
+      name: areaName(id, area.name),
+      zone: zoneName(area.zoneId, area.zone),
+      status,
+      statusLabel,
+      mine: state.prefs.locations.includes(id),
+      addLabel: t("map.add"),
+      removeLabel: t("map.remove"),
+      closeLabel: t("map.close"),
+    };
+  },
+  onToggleMine(id) {
+    onToggleMine(id);
+  },
+});
+
+export function initMapPanel(toggleMine) {
+  onToggleMine = toggleMine;
+  $("#map-zoom-in").addEventListener("click", () => map.zoom(1.6));
+  $("#map-zoom-out").addEventListener("click", () => map.zoom(1 / 1.6));
+  $("#map-reset").addEventListener("click", () => map.reset());
+  $("#map-show-alerts").addEventListener("click", () => map.showActive());
+}
+
+/** The map's state for an area: its incident's look, or how its window ended. */
+export function syncMapArea(location, reason = null) {
+  const incident = state.model.active.get(location);
+  const kind = incident ? guidance(incident.category).look : reason === "cancelled" ? "clear" : "ended";
+  if (map.state.get(location) !== kind) map.setState(location, kind);
+}
+
+export function showOnMap(location) {
+  map.focusArea(location);
+  const section = $("#map-section");
+  const box = section.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) section.scrollIntoView({ behavior: "smooth", block: "start" });
+}
