@@ -22,6 +22,15 @@ broker_confirm_seconds = Histogram(
 )
 broker_connected = Gauge("alertflow_broker_connected", "1 while connected to RabbitMQ.")
 redis_connected = Gauge("alertflow_redis_connected", "1 while Redis answers.")
+rate_limit_shared = Gauge(
+    "alertflow_rate_limit_shared",
+    "1 while the per-source rate limit is shared through Redis; 0 while this listener limits "
+    "on its own (Redis unreachable).",
+)
+tokens_reloads = Counter(
+    "alertflow_tokens_reloads_total", "Reads of the tokens file after a change, by outcome.",
+    ["outcome"],
+)
 
 alerts_processed = Counter(
     "alertflow_alerts_processed_total", "Queue messages applied, by outcome.", ["outcome"]

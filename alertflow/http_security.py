@@ -1,0 +1,141 @@
+"""What browsers are told about everything the notifier serves: security headers, caching, and
+which other origins may use it.
+
+- Every HTTP response gets a strict Content-Security-Policy (no inline script or style, no
+  framing, no <base>, no forms), nosniff, no referrer, a Permissions-Policy granting only what
+  the dashboard uses, and a Cache-Control when the route set none: `no-cache` (revalidate)
+  except for fingerprinted assets (`?v=<content hash>`), which never change and are cached
+  for a year.
+- Origins on purpose: the page's own origin is always allowed; others only when listed with
+  `--allowed-origins` (`*` allows any). Credentials are never allowed cross-origin: the
+  notifier uses no cookies, so an origin is never reflected together with credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers, MutableHeaders
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Only what the dashboard uses: sound (autoplay on its own page). Notifications are a
+# permission prompt, not a policy-controlled feature. Geolocation is off: no "my location".
+PERMISSIONS_POLICY = ("accelerometer=(), autoplay=(self), camera=(), display-capture=(), "
+                      "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
+                      "payment=(), usb=()")
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedOrigins:
+    """Origins other than the page's own that may call the notifier from a browser."""
+
+    origins: tuple[str, ...] = ()
+    any: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> AllowedOrigins:
+        """`` (own origin only), `*` (any), or a comma-separated list of scheme://host[:port]."""
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if "*" in items:
+            if len(items) > 1:
+                raise ValueError("'*' allows every origin: give it alone")
+            return cls(any=True)
+        origins = []
+        for item in items:
+            parts = urlsplit(item)
+            if (parts.scheme not in ("http", "https") or not parts.hostname
+                    or parts.path not in ("", "/") or parts.query or parts.fragment
+                    or parts.username or parts.password):
+                raise ValueError(f"{item!r}: an origin is scheme://host[:port], e.g. "
+                                 "https://app.example.org")
+            origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+        return cls(tuple(dict.fromkeys(origins)))
+
+    def allows(self, origin: str, own: str | None) -> bool:
+        return self.any or origin == own or origin in self.origins
+
+    def socketio_rule(self) -> Callable[[str, dict[str, Any]], bool]:
+        """python-socketio's `cors_allowed_origins`: checked on polling and websocket alike."""
+
+        def allowed(origin: str, environ: dict[str, Any]) -> bool:
+            host = environ.get("HTTP_HOST")
+            own = f"{environ.get('wsgi.url_scheme', 'http')}://{host}" if host else None
+            return self.allows(origin, own) or _forwarded_origin(environ) == origin
+
+        return allowed
+
+
+def _forwarded_origin(environ: dict[str, Any]) -> str | None:
+    """The page's origin as a TLS-terminating proxy saw it (X-Forwarded-Proto/Host)."""
+    proto = environ.get("HTTP_X_FORWARDED_PROTO")
+    if not proto:
+        return None
+    host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST")
+    return f"{proto.split(',')[0].strip()}://{host.split(',')[0].strip()}" if host else None
+
+
+def content_security_policy(host: str | None) -> str:
+    # `'self'` covers ws:/wss: to the same host in CSP 3; listed too for older browsers.
+    sockets = f" ws://{host} wss://{host}" if host else ""
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self'{sockets}; font-src 'self'; object-src 'none'; "
+            "worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'none'")
+
+
+def _safe_host(value: str | None) -> str | None:
+    """The Host header, only if it is a plain host[:port] (it is echoed into the CSP)."""
+    if not value or len(value) > 255:
+        return None
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
+    return value if all(char in allowed for char in value) else None
+
+
+_ASSET_SUFFIXES = (".js", ".mjs", ".css", ".svg", ".png", ".ico", ".woff2", ".webmanifest")
+
+
+def _is_fingerprinted(scope: Scope) -> bool:
+    """A static asset asked for by content hash (`?v=…`, as the page links them)."""
+    if scope.get("method") not in ("GET", "HEAD"):
+        return False
+    query = scope.get("query_string", b"").split(b"&")
+    return (any(part.startswith(b"v=") and len(part) > 2 for part in query)
+            and str(scope.get("path", "")).endswith(_ASSET_SUFFIXES))
+
+
+def security_headers(app: ASGIApp) -> ASGIApp:
+    """`app` with the headers above on every HTTP response (a route's own values win)."""
+
+    async def with_headers(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        host = _safe_host(Headers(scope=scope).get("host"))
+        fingerprinted = _is_fingerprinted(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", content_security_policy(host))
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                ok = message["status"] < 400
+                headers.setdefault("Cache-Control",
+                                   IMMUTABLE if fingerprinted and ok else "no-cache")
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return with_headers
