@@ -16,6 +16,7 @@ from alertflow.bench.cli import bench_app
 from alertflow.domain.ratelimit import parse_rate_limit
 from alertflow.settings import (
     DEFAULTS,
+    AllowedOrigins,
     AmqpUrl,
     ClientSendTimeout,
     ConfirmTimeout,
@@ -26,6 +27,7 @@ from alertflow.settings import (
     HttpPort,
     InsecureNoAuth,
     KeyPrefix,
+    ListenerRedisUrl,
     Locations,
     LogFormat,
     LogLevel,
@@ -47,6 +49,7 @@ from alertflow.settings import (
     SweepInterval,
     Tokens,
     TokensEnv,
+    TokensFile,
     parse_tokens,
 )
 
@@ -78,13 +81,39 @@ def _tokens(token: list[str] | None, tokens: str) -> dict[str, str]:
         raise typer.BadParameter(str(exc), param_hint="--token/ALERTFLOW_TOKENS") from None
 
 
+def _check_tokens_file(path: str) -> None:
+    from pathlib import Path
+
+    from alertflow.domain.tokens import TokensError
+    from alertflow.listener.tokens import TokenRegistry
+
+    try:
+        TokenRegistry({}, Path(path))
+    except OSError as exc:
+        raise typer.BadParameter(f"{path}: {exc.strerror}", param_hint="--tokens-file") from None
+    except TokensError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--tokens-file") from None
+
+
+def _origins(text: str) -> str:
+    from alertflow.http_security import AllowedOrigins as Origins
+
+    try:
+        Origins.parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--allowed-origins") from None
+    return text
+
+
 @app.command()
 def listen(
     amqp_url: AmqpUrl = D.amqp_url, queue: Queue = D.queue, queue_type: QueueType = D.queue_type,
     delivery_limit: DeliveryLimit = D.delivery_limit, locations: Locations = D.locations,
     strict_locations: StrictLocations = D.strict_locations, host: Host = D.host,
     port: Port = 8080, token: Tokens = None, tokens: TokensEnv = "",
-    insecure_no_auth: InsecureNoAuth = False, max_body_bytes: MaxBodyBytes = D.max_body_bytes,
+    tokens_file: TokensFile = "", redis_url: ListenerRedisUrl = "",
+    key_prefix: KeyPrefix = D.key_prefix, insecure_no_auth: InsecureNoAuth = False,
+    max_body_bytes: MaxBodyBytes = D.max_body_bytes,
     max_alerts: MaxAlerts = D.max_alerts, max_age_s: MaxAge = D.max_age_s,
     max_ahead_s: MaxAhead = D.max_ahead_s, confirm_timeout_s: ConfirmTimeout = D.confirm_timeout_s,
     rate_limit: RateLimit = "0", graceful_timeout_s: GracefulTimeout = D.graceful_timeout_s,
@@ -94,10 +123,12 @@ def listen(
     _start_logging(log_level, log_format)
     source_tokens = _tokens(token, tokens)
     limit = _rate_limit(rate_limit)
-    if not source_tokens and not insecure_no_auth:
+    if tokens_file:
+        _check_tokens_file(tokens_file)
+    if not source_tokens and not tokens_file and not insecure_no_auth:
         typer.echo("alertflow listen: no source tokens. Give --token NAME:SECRET (or "
-                   "ALERTFLOW_TOKENS), or --insecure-no-auth for a closed test network.",
-                   err=True)
+                   "ALERTFLOW_TOKENS) or --tokens-file FILE, or --insecure-no-auth for a "
+                   "closed test network.", err=True)
         raise typer.Exit(2)
     from alertflow.roles import run
 
@@ -107,7 +138,7 @@ def listen(
         tokens=source_tokens, insecure_no_auth=insecure_no_auth, max_body_bytes=max_body_bytes,
         max_alerts=max_alerts, max_age_s=max_age_s, max_ahead_s=max_ahead_s,
         confirm_timeout_s=confirm_timeout_s, graceful_timeout_s=graceful_timeout_s,
-        rate_limit=limit,
+        rate_limit=limit, tokens_file=tokens_file, redis_url=redis_url, key_prefix=key_prefix,
     )))
 
 
@@ -143,16 +174,19 @@ def notify(
     client_send_timeout_s: ClientSendTimeout = D.client_send_timeout_s,
     ping_interval_s: PingInterval = D.ping_interval_s,
     graceful_timeout_s: GracefulTimeout = D.graceful_timeout_s,
+    allowed_origins: AllowedOrigins = D.allowed_origins,
     log_level: LogLevel = "info", log_format: LogFormat = "json",
 ) -> None:
     """Push events to Socket.IO clients and serve the live dashboard."""
     _start_logging(log_level, log_format)
+    _origins(allowed_origins)
     from alertflow.roles import run
 
     run.run(run.notify(Settings(
         redis_url=redis_url, key_prefix=key_prefix, locations=locations, host=host, port=port,
         max_client_backlog=max_client_backlog, client_send_timeout_s=client_send_timeout_s,
         ping_interval_s=ping_interval_s, graceful_timeout_s=graceful_timeout_s,
+        allowed_origins=allowed_origins,
     )))
 
 
@@ -171,10 +205,12 @@ def dev(
     locations: Locations = D.locations, strict_locations: StrictLocations = False,
     host: Host = D.host, port: Port = 8000, token: Tokens = None, tokens: TokensEnv = "",
     sweep_interval_ms: SweepInterval = D.sweep_interval_ms,
+    allowed_origins: AllowedOrigins = "*",
     log_level: LogLevel = "info", log_format: LogFormat = "console",
 ) -> None:
     """Listener, processor and notifier in one process; dashboard on http://127.0.0.1:8000."""
     _start_logging(log_level, log_format)
+    _origins(allowed_origins)
     source_tokens = _tokens(token, tokens)
     from alertflow.roles import run
 
@@ -182,7 +218,7 @@ def dev(
         amqp_url=amqp_url or D.amqp_url, redis_url=redis_url or D.redis_url, queue=queue,
         key_prefix=key_prefix, locations=locations, strict_locations=strict_locations,
         host=host, port=port, tokens=source_tokens, insecure_no_auth=not source_tokens,
-        sweep_interval_ms=sweep_interval_ms,
+        sweep_interval_ms=sweep_interval_ms, allowed_origins=allowed_origins,
     )
     run.run(run.dev(settings, use_amqp=bool(amqp_url), use_redis=bool(redis_url), demo=demo))
 

@@ -47,6 +47,18 @@ Tokens = Annotated[
 TokensEnv = Annotated[
     str, _opt("tokens", "Source tokens as name1:secret1,name2:secret2.")
 ]
+TokensFile = Annotated[
+    str, _opt("tokens-file", "File of NAME:SECRET lines (e.g. a mounted Secret), re-read when it "
+              "changes: rotation without restart.")
+]
+ListenerRedisUrl = Annotated[
+    str, _opt("redis-url", "Redis shared by all listeners for one --rate-limit budget per "
+              "source; without it each listener limits on its own.")
+]
+AllowedOrigins = Annotated[
+    str, _opt("allowed-origins", "Browser origins besides the dashboard's own allowed to use "
+              "Socket.IO and the HTTP API, comma-separated (https://app.example.org); * is any.")
+]
 InsecureNoAuth = Annotated[
     bool, _opt("insecure-no-auth", "Accept alerts without a token (never in production).")
 ]
@@ -98,6 +110,10 @@ class Settings:
     port: int = 8080
     http_port: int = 8081
     tokens: dict[str, str] = field(default_factory=dict)
+    # NAME:SECRET lines, re-read when the file changes (a mounted Kubernetes Secret); "": none.
+    tokens_file: str = ""
+    # Browser origins other than the dashboard's own allowed to use the notifier ("*": any).
+    allowed_origins: str = ""
     insecure_no_auth: bool = False
     max_body_bytes: int = 1 << 20
     max_alerts: int = 1000

@@ -12,16 +12,18 @@ from alertflow import metrics
 from alertflow.backends.ports import AlertPublisher
 from alertflow.domain.locations import Catalog
 from alertflow.listener import legacy, own_json
+from alertflow.listener.access import Access
 from alertflow.listener.ingest import Ingest, ListenerConfig
 from alertflow.listener.openapi import openapi_document
 from alertflow.roles.http import error, health_routes
 
 
 def create_listener_routes(
-    publisher: AlertPublisher, catalog: Catalog, config: ListenerConfig
+    publisher: AlertPublisher, catalog: Catalog, config: ListenerConfig,
+    access: Access | None = None,
 ) -> list[Route]:
     """The ingest routes, so `alertflow dev` can mount them beside the notifier's."""
-    ingest = Ingest(publisher, catalog, config)
+    ingest = Ingest(publisher, catalog, config, access)
     openapi = openapi_document()
 
     async def openapi_json(_request: Request) -> Response:
@@ -35,7 +37,8 @@ def create_listener_routes(
 
 
 def create_listener_app(
-    publisher: AlertPublisher, catalog: Catalog, config: ListenerConfig
+    publisher: AlertPublisher, catalog: Catalog, config: ListenerConfig,
+    access: Access | None = None,
 ) -> Starlette:
     def readiness() -> dict[str, bool]:
         metrics.broker_connected.set(1 if publisher.ready else 0)
@@ -47,6 +50,7 @@ def create_listener_app(
                      headers=dict(exc.headers or {}))
 
     return Starlette(
-        routes=create_listener_routes(publisher, catalog, config) + health_routes(readiness),
+        routes=(create_listener_routes(publisher, catalog, config, access)
+                + health_routes(readiness)),
         exception_handlers={HTTPException: http_error},
     )

@@ -7,8 +7,6 @@ supplies only its parser (body → alerts, or `AlertRejected`) and the media typ
 
 from __future__ import annotations
 
-import hmac
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,9 +17,11 @@ from starlette.responses import JSONResponse, Response
 
 from alertflow import metrics
 from alertflow.backends.ports import AlertPublisher, BrokerUnavailable
+from alertflow.backends.ratelimit import LocalRateLimiter
 from alertflow.domain.alert import Alert, AlertRejected, IngestRules
 from alertflow.domain.locations import Catalog
-from alertflow.domain.ratelimit import TokenBucket
+from alertflow.listener.access import Access, audit, request_id
+from alertflow.listener.tokens import TokenRegistry
 from alertflow.roles.http import error
 
 log = structlog.get_logger("alertflow.listener")
@@ -43,19 +43,6 @@ class ListenerConfig:
 
 class _TooLarge(Exception):
     pass
-
-
-def _authenticate(request: Request, tokens: Mapping[str, str]) -> str | None:
-    """The source's name for a valid bearer token; every secret compared in constant time."""
-    header = request.headers.get("authorization", "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented:
-        return None
-    found = None
-    for name, secret in tokens.items():
-        if hmac.compare_digest(presented.strip().encode(), secret.encode()):
-            found = name
-    return found
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -91,44 +78,29 @@ class Ingest:
     """One listener's shared pipeline; each format's route calls `handle` with its parser."""
 
     def __init__(self, publisher: AlertPublisher, catalog: Catalog,
-                 config: ListenerConfig) -> None:
+                 config: ListenerConfig, access: Access | None = None) -> None:
         self.publisher = publisher
         self.catalog = catalog
         self.config = config
-        # One bucket per source name: bounded by the configured tokens (or "anonymous").
-        self._buckets: dict[str, TokenBucket] = {}
-
-    def _over_limit(self, source: str) -> Response | None:
-        rate_limit = self.config.rate_limit
-        if rate_limit is None:
-            return None
-        bucket = self._buckets.get(source)
-        if bucket is None:
-            bucket = self._buckets[source] = TokenBucket(*rate_limit)
-        wait = bucket.take(time.monotonic())
-        if not wait:
-            return None
-        metrics.alerts_rejected.labels("rate_limited").inc()
-        return error(429, "rate_limited", "$",
-                     f"more than {rate_limit[0]:g} requests per second from this source",
-                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        if access is None:  # fixed tokens, a bucket per source in this process
+            limit = config.rate_limit
+            access = Access(TokenRegistry(dict(config.tokens)),
+                            LocalRateLimiter(*limit) if limit else None,
+                            config.insecure_no_auth, limit[0] if limit else 0.0)
+        self.access = access
 
     async def handle(self, request: Request, parse: Parser,
                      media_ok: Callable[[str], bool] = is_json,
                      media_hint: str = "application/json") -> Response:
         config = self.config
-        if config.insecure_no_auth:
-            source = "anonymous"
-        else:
-            found = _authenticate(request, config.tokens)
-            if found is None:
-                metrics.alerts_rejected.labels("unauthorized").inc()
-                return error(401, "unauthorized", "Authorization",
-                             "a valid source token is required (Authorization: Bearer …)",
-                             headers={"WWW-Authenticate": 'Bearer realm="alertflow"'})
-            source = found
+        source = self.access.source_of(request)
+        if source is None:
+            metrics.alerts_rejected.labels("unauthorized").inc()
+            return error(401, "unauthorized", "Authorization",
+                         "a valid source token is required (Authorization: Bearer …)",
+                         headers={"WWW-Authenticate": 'Bearer realm="alertflow"'})
         # Before reading the body: a flooding source costs as little as possible.
-        limited = self._over_limit(source)
+        limited = await self.access.over_limit(source)
         if limited is not None:
             return limited
         if not media_ok(request.headers.get("content-type", "")):
@@ -169,4 +141,7 @@ class Ingest:
         unknown = sum(len(alert.unknown_locations) for alert in alerts)
         if unknown:
             metrics.unknown_locations.inc(unknown)
-        return JSONResponse(accepted_answer(alerts), status_code=202)
+        rid = request_id(request)
+        audit(request, source, rid, alerts)
+        return JSONResponse(accepted_answer(alerts), status_code=202,
+                            headers={"X-Request-Id": rid})

@@ -8,18 +8,28 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import structlog
 from starlette.applications import Starlette
 
 from alertflow.backends.memory import MemoryQueue, MemoryStateStore
-from alertflow.backends.ports import AlertConsumer, AlertPublisher, EventFeed, StateStore
+from alertflow.backends.ports import (
+    AlertConsumer,
+    AlertPublisher,
+    EventFeed,
+    RateLimiter,
+    StateStore,
+)
 from alertflow.backends.rabbitmq import RabbitConsumer, RabbitPublisher
+from alertflow.backends.ratelimit import LocalRateLimiter, RedisRateLimiter
 from alertflow.backends.redis_store import RedisStateStore, connect
 from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Catalog
 from alertflow.listener import ListenerConfig, create_listener_app, create_listener_routes
+from alertflow.listener.access import Access
+from alertflow.listener.tokens import TokenRegistry
 from alertflow.roles.http import health_routes, serve_app
 from alertflow.roles.notifier import Notifier, NotifierConfig
 from alertflow.roles.processor import Processor
@@ -69,17 +79,40 @@ async def _wait_ready(publisher: AlertPublisher, seconds: float) -> None:
         await asyncio.sleep(0.05)
 
 
+def listener_access(settings: Settings, shared_limit: bool) -> Access:
+    """Tokens (fixed and from the tokens file) and the per-source rate limit; shared through
+    Redis when `shared_limit` and a Redis URL are given, else per process."""
+    tokens = TokenRegistry(settings.tokens,
+                           Path(settings.tokens_file) if settings.tokens_file else None)
+    limiter: RateLimiter | None = None
+    rate = 0.0
+    if settings.rate_limit is not None:
+        rate, burst = settings.rate_limit
+        limiter = (RedisRateLimiter(connect(settings.redis_url), settings.key_prefix, rate, burst)
+                   if shared_limit and settings.redis_url else LocalRateLimiter(rate, burst))
+    return Access(tokens, limiter, settings.insecure_no_auth, rate)
+
+
 async def listen(settings: Settings) -> None:
     shutdown = shutdown_on_signals()
     catalog = load_catalog(settings.locations)
+    access = listener_access(settings, shared_limit=True)
     publisher = RabbitPublisher(settings.amqp_url, settings.queue_spec(),
                                 settings.confirm_timeout_s)
     await publisher.start()
     await _wait_ready(publisher, 5)  # not required: /readyz says so until it connects
-    app = create_listener_app(publisher, catalog, listener_config(settings))
+    app = create_listener_app(publisher, catalog, listener_config(settings), access)
+    watcher = asyncio.create_task(access.tokens.watch())
     log.info("listener serving", host=settings.host, port=settings.port,
-             sources=sorted(settings.tokens), locations=len(catalog))
+             sources=access.tokens.current.names, tokens_file=settings.tokens_file or None,
+             rate_limit="shared" if isinstance(access.limiter, RedisRateLimiter)
+             else "local" if access.limiter else "off", locations=len(catalog))
     await serve_app(app, settings.host, settings.port, shutdown, settings.graceful_timeout_s)
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
+    if access.limiter is not None:
+        await access.limiter.close()
     await publisher.close()
     log.info("listener stopped")
 

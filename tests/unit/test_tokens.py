@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from alertflow.domain.tokens import SourceTokens, TokensError, parse_tokens_file
-from alertflow.tokens_file import TokenRegistry
+from alertflow.listener.tokens import TokenRegistry
 
 OLD = "old-secret-of-hfc-0123456789"
 NEW = "new-secret-of-hfc-9876543210"

@@ -73,6 +73,6 @@ class TokenRegistry:
 
     async def watch(self, interval_s: float = 1.0) -> None:
         """Re-read the file every `interval_s` until cancelled."""
-        while True:
+        while self.path is not None:
             await asyncio.sleep(interval_s)
             self.reload_if_changed()
