@@ -70,7 +70,8 @@ ROLES: dict[str, dict[str, Any]] = {
         "arg": "listen",
         "port": 8080,
         "drain_s": 10,
-        "secret_keys": {"ALERTFLOW_AMQP_URL", "ALERTFLOW_TOKENS"},
+        # Source tokens come as a file (the Secret's `tokens` key), see check_tokens_file.
+        "secret_keys": {"ALERTFLOW_AMQP_URL", "ALERTFLOW_REDIS_URL"},
     },
     "processor": {
         "arg": "process",
@@ -831,8 +832,9 @@ def check_network_policies(docs: list[dict[str, Any]]) -> list[str]:
         for port in (6379, 26379):
             expect("processor", local["processor"], "redis", labels, port, True)
             expect("notifier", local["notifier"], "redis", labels, port, True)
+            # The listeners' shared per-source rate limit lives in Redis.
+            expect("listener", local["listener"], "redis", labels, port, True)
             for name, src in (
-                ("listener", local["listener"]),
                 ("stranger pod", stranger),
                 ("other namespace", other_ns),
                 ("outside", external),
@@ -860,7 +862,6 @@ def check_network_policies(docs: list[dict[str, Any]]) -> list[str]:
     # The roles' egress allow-lists hold on their own too.
     policies = kind_of(docs, "NetworkPolicy")
     for role, forbidden in (
-        ("listener", ((by_role["redis"], 6379),)),
         ("notifier", ((by_role["rabbitmq"], 5672),)),
     ):
         for targets, port in forbidden:
@@ -936,7 +937,7 @@ _SENTINEL_URL = re.compile(
 def check_secrets(docs: list[dict[str, Any]], overlay: str) -> list[str]:
     problems = []
     data = secret_data(docs, SECRET_NAME)
-    for key in ("ALERTFLOW_AMQP_URL", "ALERTFLOW_REDIS_URL", "ALERTFLOW_TOKENS"):
+    for key in ("ALERTFLOW_AMQP_URL", "ALERTFLOW_REDIS_URL", "tokens"):
         if key not in data:
             problems.append(f"{SECRET_NAME}: no {key}")
     services = {s["metadata"]["name"] for s in kind_of(docs, "Service")}
@@ -1252,15 +1253,15 @@ def test_network_policy_check_catches_holes() -> None:
     docs = cluster_docs("dev")
     without_default = [d for d in docs if ident(d) != "NetworkPolicy/default-deny-ingress"]
     assert "outside can reach stranger pod:8080" in check_network_policies(without_default)
-    redis_policy = get(docs, "NetworkPolicy", "redis")
-    assert redis_policy is not None
-    redis_policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][1][
+    rabbitmq_policy = get(docs, "NetworkPolicy", "rabbitmq")
+    assert rabbitmq_policy is not None
+    rabbitmq_policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][1][
         "values"
-    ].append("listener")
-    listener_policy = get(docs, "NetworkPolicy", "listener")
-    assert listener_policy is not None
-    listener_policy["spec"]["egress"].append({"to": [{"podSelector": {}}]})
-    assert "listener can reach redis:6379" in check_network_policies(docs)
+    ].append("notifier")
+    notifier_policy = get(docs, "NetworkPolicy", "notifier")
+    assert notifier_policy is not None
+    notifier_policy["spec"]["egress"].append({"to": [{"podSelector": {}}]})
+    assert "notifier can reach rabbitmq:5672" in check_network_policies(docs)
 
 
 def test_ingresses(docs: list[dict[str, Any]]) -> None:
@@ -1279,6 +1280,58 @@ def test_ingress_check_catches_mistakes() -> None:
     assert "alerts.example.org/metrics is public" in problems
 
 
+def check_tokens_file(docs: list[dict[str, Any]]) -> list[str]:
+    """The listener reads its source tokens from the Secret's `tokens` key, mounted as a
+    directory (kubelet updates those; never subPath mounts), so a rotation needs no restart."""
+    listener = get(docs, "Deployment", "listener")
+    if listener is None:
+        return ["no listener Deployment"]
+    spec = pod_spec(listener)
+    container = next(c for _, c in containers(spec) if c["name"] == "listener")
+    args = container.get("args") or []
+    if "--tokens-file" not in args:
+        return ["listener: no --tokens-file"]
+    path = args[args.index("--tokens-file") + 1]
+    directory, _, filename = path.rpartition("/")
+    problems = []
+    sources = {}
+    for volume in spec.get("volumes") or []:
+        secret = volume.get("secret") or {}
+        for item in secret.get("items") or []:
+            if secret.get("secretName") == SECRET_NAME and item["key"] == "tokens":
+                sources[volume["name"]] = item["path"]
+    mounts = [m for m in container.get("volumeMounts") or [] if m["name"] in sources]
+    if not any(m["mountPath"].rstrip("/") == directory and sources[m["name"]] == filename
+               for m in mounts):
+        problems.append(f"listener: {path} is not the `tokens` key of {SECRET_NAME}")
+    for mount in mounts:
+        if mount.get("subPath"):
+            problems.append("listener: the tokens file is a subPath mount (never updated)")
+        if not mount.get("readOnly"):
+            problems.append("listener: the tokens mount is not readOnly")
+    if any(item.get("name") == "ALERTFLOW_TOKENS" for item in container.get("env") or []):
+        problems.append("listener: ALERTFLOW_TOKENS in the environment (read once at start)")
+    return problems
+
+
+def test_the_source_tokens_are_a_mounted_file(docs: list[dict[str, Any]]) -> None:
+    problems = check_tokens_file(docs)
+    assert not problems, "\n".join(problems)
+
+
+def test_tokens_file_check_catches_a_subpath_mount() -> None:
+    docs = cluster_docs("dev")
+    listener = get(docs, "Deployment", "listener")
+    assert listener is not None
+    container = pod_spec(listener)["containers"][0]
+    for mount in container["volumeMounts"]:
+        if mount["name"] == "source-tokens":
+            mount["mountPath"] += "/tokens"
+            mount["subPath"] = "tokens"
+    problems = "\n".join(check_tokens_file(docs))
+    assert "subPath" in problems and "is not the `tokens` key" in problems
+
+
 def test_secrets(docs: list[dict[str, Any]], overlay: str) -> None:
     problems = check_secrets(docs, overlay)
     assert not problems, "\n".join(problems)
@@ -1289,10 +1342,10 @@ def test_secret_check_catches_mistakes() -> None:
     secret = get(docs, "Secret", SECRET_NAME)
     assert secret is not None
     secret["stringData"]["ALERTFLOW_REDIS_URL"] = "redis://:pw@redis:6379/0"
-    secret["stringData"]["ALERTFLOW_TOKENS"] = "a:real-looking-secret"
+    secret["stringData"]["tokens"] = "a:real-looking-secret"
     problems = "\n".join(check_secrets(docs, "prod"))
     assert "is not redis+sentinel://" in problems
-    assert "ALERTFLOW_TOKENS holds a value" in problems
+    assert "tokens holds a value" in problems
     secret["stringData"]["ALERTFLOW_REDIS_URL"] = (
         "redis+sentinel://:REPLACE_ME@redis-sentinel-0.redis-sentinel-headless:26379,"
         "redis-sentinel-7.redis-sentinel-headless:26379,redis:6379/othermaster/0"
