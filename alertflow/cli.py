@@ -16,7 +16,6 @@ from alertflow.bench.cli import bench_app
 from alertflow.domain.ratelimit import parse_rate_limit
 from alertflow.settings import (
     DEFAULTS,
-    AllowedOrigins,
     AmqpUrl,
     ClientSendTimeout,
     ConfirmTimeout,
@@ -95,16 +94,6 @@ def _check_tokens_file(path: str) -> None:
         raise typer.BadParameter(str(exc), param_hint="--tokens-file") from None
 
 
-def _origins(text: str) -> str:
-    from alertflow.http_security import AllowedOrigins as Origins
-
-    try:
-        Origins.parse(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--allowed-origins") from None
-    return text
-
-
 @app.command()
 def listen(
     amqp_url: AmqpUrl = D.amqp_url, queue: Queue = D.queue, queue_type: QueueType = D.queue_type,
@@ -174,19 +163,16 @@ def notify(
     client_send_timeout_s: ClientSendTimeout = D.client_send_timeout_s,
     ping_interval_s: PingInterval = D.ping_interval_s,
     graceful_timeout_s: GracefulTimeout = D.graceful_timeout_s,
-    allowed_origins: AllowedOrigins = D.allowed_origins,
     log_level: LogLevel = "info", log_format: LogFormat = "json",
 ) -> None:
     """Push events to Socket.IO clients and serve the live dashboard."""
     _start_logging(log_level, log_format)
-    _origins(allowed_origins)
     from alertflow.roles import run
 
     run.run(run.notify(Settings(
         redis_url=redis_url, key_prefix=key_prefix, locations=locations, host=host, port=port,
         max_client_backlog=max_client_backlog, client_send_timeout_s=client_send_timeout_s,
         ping_interval_s=ping_interval_s, graceful_timeout_s=graceful_timeout_s,
-        allowed_origins=allowed_origins,
     )))
 
 
@@ -205,12 +191,10 @@ def dev(
     locations: Locations = D.locations, strict_locations: StrictLocations = False,
     host: Host = D.host, port: Port = 8000, token: Tokens = None, tokens: TokensEnv = "",
     sweep_interval_ms: SweepInterval = D.sweep_interval_ms,
-    allowed_origins: AllowedOrigins = "*",
     log_level: LogLevel = "info", log_format: LogFormat = "console",
 ) -> None:
     """Listener, processor and notifier in one process; dashboard on http://127.0.0.1:8000."""
     _start_logging(log_level, log_format)
-    _origins(allowed_origins)
     source_tokens = _tokens(token, tokens)
     from alertflow.roles import run
 
@@ -218,7 +202,7 @@ def dev(
         amqp_url=amqp_url or D.amqp_url, redis_url=redis_url or D.redis_url, queue=queue,
         key_prefix=key_prefix, locations=locations, strict_locations=strict_locations,
         host=host, port=port, tokens=source_tokens, insecure_no_auth=not source_tokens,
-        sweep_interval_ms=sweep_interval_ms, allowed_origins=allowed_origins,
+        sweep_interval_ms=sweep_interval_ms,
     )
     run.run(run.dev(settings, use_amqp=bool(amqp_url), use_redis=bool(redis_url), demo=demo))
 
