@@ -82,7 +82,7 @@ class RedisRateLimiter:
         except (RedisError, OSError, TimeoutError) as exc:
             if self._down_until is None:
                 log.warning("rate limit: Redis does not answer; limiting per listener until it "
-                            "does", error=type(exc).__name__)
+                            "does", error=type(exc).__name__, detail=str(exc)[:200])
                 metrics.rate_limit_shared.set(0)
             self._down_until = now + self._retry_s
             return self._local.take_now(source)

@@ -221,5 +221,22 @@ def close(
     _run(lambda: scenarios.close(target, spec), append)
 
 
+@bench_app.command()
+def ratelimit(
+    amqp_url: AmqpUrl = DEFAULT_AMQP_URL, redis_url: RedisUrl = DEFAULT_REDIS_URL,
+    requests: Annotated[int, typer.Option("--requests", help="POSTs per mode and round.")]
+    = 3000,
+    posters: Annotated[int, typer.Option("--posters", help="Concurrent posters.")] = 32,
+    rounds: Annotated[int, typer.Option("--rounds", help="Rounds of off/local/shared.")] = 2,
+    calls: Annotated[int, typer.Option("--calls", help="Limiter calls measured alone.")]
+    = 5000,
+    append: Append = "",
+) -> None:
+    """The shared per-source rate limit's cost per request (off vs local vs Redis)."""
+    from alertflow.bench.ratelimit import ratelimit as measure
+
+    _run(lambda: measure(amqp_url, redis_url, requests, posters, rounds, calls), append)
+
+
 def main() -> None:
     bench_app(prog_name="alertflow bench")

@@ -85,3 +85,19 @@ async def test_without_redis_each_listener_limits_locally_then_shares_again(
     finally:
         await limiter.close()
         redis.stop()
+
+
+@pytest.mark.integration
+async def test_a_rate_beyond_the_clocks_precision_still_grants(redis_url: str,
+                                                               unique: str) -> None:
+    # 1e9/s: the interval (0.001 µs) vanishes against Redis's clock in µs; the key must still
+    # get a valid expiry and the request be granted by Redis, not by the fallback.
+    limiter = RedisRateLimiter(connect(redis_url), unique, 1e9, 1_000_000_000)
+    try:
+        assert [await limiter.take("fast") for _ in range(3)] == [0.0] * 3
+        assert limiter.shared
+    finally:
+        await limiter.close()
+        client = aioredis.Redis.from_url(redis_url)
+        await delete_keys(client, unique)
+        await client.aclose()

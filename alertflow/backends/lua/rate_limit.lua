@@ -12,5 +12,7 @@ local allowed_at = new_tat - burst * interval
 -- Rounded up: a wait under a microsecond must not read as 0, "granted".
 if allowed_at > now then return math.ceil(allowed_at - now) end
 -- The key lives only while the bucket is not full again: an idle source costs nothing.
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+-- (At least 1 ms: at very high rates the interval is below a double's precision here.)
+local ttl = math.max(1, math.ceil((new_tat - now) / 1000))
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl)
 return 0
