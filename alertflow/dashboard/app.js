@@ -16,7 +16,7 @@ import { $ } from "./dom.js";
 import { applyAck, applyAlerts, applySnapshot, effectiveSub, hasMine, isMine } from "./protocol.js";
 import { announceSnapshot, react } from "./reactions.js";
 import { KEYS, serverNow, state, store, t, zoneOf } from "./state.js";
-import { invalidateRows, renderActive, tickActive } from "./views/active.js";
+import { initActive, invalidateRows, renderActive, tickActive } from "./views/active.js";
 import { initBanner, renderBanner, tickBanner } from "./views/banner.js";
 import { initControls, renderNotify, renderSound, translatePage } from "./views/controls.js";
 import { loadHistory, renderHistory, renderHistoryAppend } from "./views/history.js";
@@ -172,7 +172,13 @@ function tick() {
   tickBanner();
 }
 
+// Sections reached by a link scroll to just below the sticky dock, whatever its height.
+new ResizeObserver(([entry]) => {
+  document.documentElement.style.setProperty("--dock-h", `${Math.ceil(entry.target.getBoundingClientRect().height)}px`);
+}).observe($("#dock"));
+
 state.model.keepAlso = (ev) => hasMine(state.prefs) && isMine(state.prefs, ev.location, zoneOf(ev.location, ev.zone));
+initActive();
 initMapPanel(toggleLocation);
 initMine(prefsChanged);
 initBanner();

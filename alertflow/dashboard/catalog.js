@@ -55,7 +55,11 @@ export function setCatalog(records) {
       labels: [a.id, ...Object.values(a.name), ...a.aliases],
     })),
   ];
-  for (const entry of state.searchIndex) entry.keys = entry.labels.map(normalize);
+  for (const entry of state.searchIndex) {
+    entry.keys = entry.labels.map(normalize);
+    // One string per area and zone for the operator's filter (any language, any alias).
+    (entry.type === "zone" ? state.zones : state.catalog).get(entry.id).keys = entry.keys.join("\n");
+  }
 }
 
 /** Areas and zones whose names match `query`, best first: exact, prefix, word, anywhere. */

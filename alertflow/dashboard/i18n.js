@@ -14,6 +14,15 @@ export const LANGUAGES = {
 export const DEFAULT_LANGUAGE = "en";
 
 const en = {
+  "tools.sort": "Sort",
+  "tools.sort_newest": "Newest first",
+  "tools.sort_shelter": "Time to shelter",
+  "tools.sort_zone": "Zone",
+  "tools.group": "Group by zone",
+  "tools.filter": "Filter by name",
+  "tools.filter_placeholder": "Filter by area or zone…",
+  "tools.filter_count": {"one": "{n} shown", "other": "{n} shown"},
+  "active.zone_count": {"one": "{n} area", "other": "{n} areas"},
   "skip.label": "Skip links",
   "skip.mine": "Skip to my areas",
   "skip.map": "Skip to the map",
@@ -145,6 +154,15 @@ const en = {
 };
 
 const he = {
+  "tools.sort": "מיון",
+  "tools.sort_newest": "החדשות קודם",
+  "tools.sort_shelter": "זמן להגעה למרחב מוגן",
+  "tools.sort_zone": "מרחב",
+  "tools.group": "קיבוץ לפי מרחב",
+  "tools.filter": "סינון לפי שם",
+  "tools.filter_placeholder": "סינון לפי אזור או מרחב…",
+  "tools.filter_count": {"one": "מוצג אחד", "other": "{n} מוצגים"},
+  "active.zone_count": {"one": "אזור אחד", "other": "{n} אזורים"},
   "skip.label": "קישורי דילוג",
   "skip.mine": "דילוג לאזורים שלי",
   "skip.map": "דילוג למפה",
@@ -282,6 +300,15 @@ const he = {
 };
 
 const ru = {
+  "tools.sort": "Сортировка",
+  "tools.sort_newest": "Сначала новые",
+  "tools.sort_shelter": "Время до укрытия",
+  "tools.sort_zone": "Зона",
+  "tools.group": "Группировать по зонам",
+  "tools.filter": "Фильтр по названию",
+  "tools.filter_placeholder": "Фильтр по району или зоне…",
+  "tools.filter_count": {"one": "показан {n}", "few": "показано {n}", "many": "показано {n}", "other": "показано {n}"},
+  "active.zone_count": {"one": "{n} район", "few": "{n} района", "many": "{n} районов", "other": "{n} района"},
   "skip.label": "Быстрые ссылки",
   "skip.mine": "Перейти к моим районам",
   "skip.map": "Перейти к карте",
@@ -425,6 +452,15 @@ const ru = {
 };
 
 const ar = {
+  "tools.sort": "الترتيب",
+  "tools.sort_newest": "الأحدث أولًا",
+  "tools.sort_shelter": "الوقت للوصول إلى الملجأ",
+  "tools.sort_zone": "المنطقة",
+  "tools.group": "تجميع حسب المنطقة",
+  "tools.filter": "تصفية حسب الاسم",
+  "tools.filter_placeholder": "تصفية حسب البلدة أو المنطقة…",
+  "tools.filter_count": {"one": "معروض {n}", "other": "معروضة {n}"},
+  "active.zone_count": {"one": "بلدة واحدة", "two": "بلدتان", "few": "{n} بلدات", "other": "{n} بلدة"},
   "skip.label": "روابط التخطي",
   "skip.mine": "انتقل إلى مناطقي",
   "skip.map": "انتقل إلى الخريطة",

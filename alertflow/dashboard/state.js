@@ -10,7 +10,7 @@ export const KEYS = {
   areas: "alertflow.myAreas",
   sound: "alertflow.sound",
   notify: "alertflow.notify",
-  theme: "alertflow.theme",
+  view: "alertflow.view",
 };
 
 export function load(key, fallback) {

@@ -6,6 +6,7 @@ Never `playwright install` (it downloads a browser, which this network refuses):
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -64,15 +65,25 @@ def page_factory(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def open_page(url: str, locale: str = "en-US", viewport: dict[str, int] | None = None,
+                  color_scheme: str = "light", storage: dict[str, Any] | None = None,
                   ) -> tuple[Any, OffMachine]:
-        context = browser.new_context(locale=locale,
+        context = browser.new_context(locale=locale, color_scheme=color_scheme,
                                       viewport=viewport or {"width": 1440, "height": 900})
+        if storage:
+            # The page's saved preferences (my areas, language…) before its first script runs.
+            context.add_init_script(
+                "if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1');"
+                + "".join(f"localStorage.setItem({json.dumps(k)}, {json.dumps(json.dumps(v))});"
+                          for k, v in storage.items()) + "}")
         contexts.append(context)
         page = context.new_page()
         off_machine = OffMachine()
         page.on("request", off_machine)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # A Content-Security-Policy refusal is an error too (inline style or script).
+        page.on("console", lambda msg: errors.append(msg.text)
+                if "Content Security Policy" in msg.text else None)
         page.errors = errors  # type: ignore[attr-defined]
         page.goto(url)
         return page, off_machine
