@@ -18,6 +18,7 @@ import msgspec
 from alertflow.backends.ports import MessageHandler, Snapshot, StoredEvents, Sweep, Verdict
 from alertflow.domain.aggregation import AggregationState, Outcome
 from alertflow.domain.alert import Alert, encode_alert
+from alertflow.domain.history import EventFilter
 from alertflow.domain.locations import Catalog
 
 
@@ -157,8 +158,14 @@ class MemoryStateStore:
         events = [event for event in self._stream if event["seq"] > seq][:limit]
         return StoredEvents(self.epoch, True, events)
 
-    async def recent_events(self, limit: int) -> StoredEvents:
-        return StoredEvents(self.epoch, True, list(self._stream)[-limit:] if limit else [])
+    async def recent_events(self, limit: int, where: EventFilter | None = None) -> StoredEvents:
+        found: list[dict[str, Any]] = []
+        for event in reversed(self._stream):
+            if len(found) >= limit or (where and where.passed(event)):
+                break
+            if where is None or where.matches(event):
+                found.append(event)
+        return StoredEvents(self.epoch, True, found[::-1])
 
     async def ping(self) -> None:
         return None

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from alertflow.domain.aggregation import Outcome
 from alertflow.domain.alert import Alert
+from alertflow.domain.history import EventFilter
 
 
 class BrokerUnavailable(Exception):
@@ -90,7 +91,8 @@ class StateStore(Protocol):
     async def events_after(self, seq: int, limit: int) -> StoredEvents:
         """Events with seq > `seq`, oldest first, at most `limit`."""
 
-    async def recent_events(self, limit: int) -> StoredEvents: ...
+    async def recent_events(self, limit: int, where: EventFilter | None = None) -> StoredEvents:
+        """The newest `limit` events (those `where` matches), oldest first."""
 
     async def ping(self) -> None: ...
 

@@ -21,6 +21,7 @@ from alertflow.backends.ports import Snapshot, StoredEvents, StoreUnavailable, S
 from alertflow.backends.redis_batching import ScriptBatcher
 from alertflow.domain.aggregation import LocationInfo, Outcome, location_info
 from alertflow.domain.alert import Alert
+from alertflow.domain.history import EventFilter
 from alertflow.domain.locations import Catalog
 
 log = structlog.get_logger("alertflow.redis")
@@ -203,14 +204,32 @@ class RedisStateStore:
         covered = seq >= oldest - 1 and seq <= int(last_seq or 0)
         return StoredEvents(epoch.decode(), covered, events if covered else [])
 
-    async def recent_events(self, limit: int) -> StoredEvents:
+    async def recent_events(self, limit: int, where: EventFilter | None = None) -> StoredEvents:
+        # Newest first, a page at a time, until `limit` events match or the filter's time has
+        # passed: a filtered request reads only as far back as it needs (at most the stream).
+        found: list[dict[str, Any]] = []
+        page = limit if where is None else max(limit, 1000)
+        upper = "+"
         try:
-            entries: Any = await self._redis.xrevrange(self._root + "stream", count=limit)
             epoch = await self._epoch()
+            while len(found) < limit:
+                entries: Any = await self._redis.xrevrange(self._root + "stream", max=upper,
+                                                           count=page)
+                for _, fields in entries:
+                    event = _event_decoder.decode(fields[b"e"])
+                    if where is not None and where.passed(event):
+                        entries = []
+                        break
+                    if where is None or where.matches(event):
+                        found.append(event)
+                        if len(found) >= limit:
+                            break
+                if len(entries) < page:
+                    break
+                upper = "(" + entries[-1][0].decode()
         except UNAVAILABLE as exc:
             raise StoreUnavailable(str(exc)) from exc
-        events = [_event_decoder.decode(fields[b"e"]) for _, fields in reversed(entries)]
-        return StoredEvents(epoch, True, events)
+        return StoredEvents(epoch, True, found[::-1])
 
     async def ping(self) -> None:
         try:

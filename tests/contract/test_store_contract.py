@@ -8,6 +8,7 @@ from typing import Any
 
 from alertflow.backends.redis_store import RedisStateStore
 from alertflow.domain.alert import Alert
+from alertflow.domain.history import EventFilter
 from tests.contract.conftest import StoreUnderTest
 
 ABU_GHOSH = "אבו-גוש"
@@ -133,6 +134,31 @@ async def test_stream_replays_after_seq_and_reports_when_it_no_longer_reaches(
     history = await store.recent_events(5)
     assert [event["seq"] for event in history.events] == [296, 297, 298, 299, 300]
     assert history.epoch == recent.epoch == (await store.snapshot()).epoch
+
+
+async def test_history_filtered_by_area_zone_and_time(store_under_test: StoreUnderTest) -> None:
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+    minute = 60_000
+    places = {0: ABU_GHOSH, 1: ABU_SNAN}
+    for index in range(20):  # one alert a minute over the last 20 minutes, oldest first
+        where = places.get(index % 4, f"place-{index}")
+        await store.apply(alert(f"h{index}", [where], now - (20 - index) * minute, 3600), now)
+
+    def opened(history: Any) -> list[tuple[str, int]]:
+        return [(event["location"], (now - event["issued_at"]) // minute)
+                for event in history.events if event["kind"] == "open"]
+
+    mine = await store.recent_events(100, EventFilter(locations=frozenset({ABU_GHOSH})))
+    assert opened(mine) == [(ABU_GHOSH, ago) for ago in (20, 16, 12, 8, 4)]  # oldest first
+    zone = await store.recent_events(100, EventFilter(zones=frozenset({"גליל עליון"})))
+    assert opened(zone) == [(ABU_SNAN, ago) for ago in (19, 15, 11, 7, 3)]
+    recent = await store.recent_events(100, EventFilter(
+        locations=frozenset({ABU_GHOSH}), since_ms=now - 10 * minute))
+    assert opened(recent) == [(ABU_GHOSH, 8), (ABU_GHOSH, 4)]
+    newest = await store.recent_events(2, EventFilter(locations=frozenset({ABU_GHOSH, ABU_SNAN})))
+    assert opened(newest) == [(ABU_GHOSH, 4), (ABU_SNAN, 3)]
+    assert len((await store.recent_events(100)).events) >= 20
 
 
 async def test_feed_delivers_events_in_order_coalescing_what_waits(
