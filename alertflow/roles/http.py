@@ -9,7 +9,6 @@ from typing import Any
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config, Sockets
-from hypercorn.protocol import ws_stream
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -53,24 +52,6 @@ def error(status: int, error_code: str, field: str, reason: str,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-class _HandshakeWithoutCompression(ws_stream.Handshake):
-    """A websocket handshake that declines every extension the client offers.
-
-    Hypercorn accepts permessage-deflate from every client that offers it (browsers and
-    socket.io-client all do) and has no setting to refuse it. Compressing each small event once
-    per client cost the notifier a third of its CPU and tripled its memory per connection
-    (docs/benchmarks.md), for a few hundred bytes saved per event.
-    """
-
-    def __init__(self, headers: list[tuple[bytes, bytes]], http_version: str) -> None:
-        super().__init__(headers, http_version)
-        self.extensions = None
-
-
-def refuse_websocket_compression() -> None:
-    ws_stream.Handshake = _HandshakeWithoutCompression  # type: ignore[misc]
-
-
 class _Config(Config):
     """Hypercorn's config, with a kernel-enforced deadline for unacknowledged sends."""
 
@@ -92,7 +73,6 @@ class _Config(Config):
 async def serve_app(app: Any, host: str, port: int, shutdown: asyncio.Event,
                     graceful_timeout: float = 10.0, send_timeout_s: float | None = None) -> None:
     """Serve `app` with Hypercorn until `shutdown` is set, then drain open requests."""
-    refuse_websocket_compression()
     config = _Config()
     config.send_timeout_s = send_timeout_s
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]

@@ -30,8 +30,8 @@ from alertflow.domain.locations import Catalog
 from alertflow.listener import ListenerConfig, create_listener_app, create_listener_routes
 from alertflow.listener.access import Access
 from alertflow.listener.tokens import TokenRegistry
+from alertflow.notifier import Notifier, NotifierConfig
 from alertflow.roles.http import health_routes, serve_app
-from alertflow.roles.notifier import Notifier, NotifierConfig
 from alertflow.roles.processor import Processor
 from alertflow.settings import Settings
 

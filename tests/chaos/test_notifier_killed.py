@@ -15,8 +15,8 @@ import pytest
 from alertflow.backends.memory import MemoryStateStore
 from alertflow.domain.alert import Alert
 from alertflow.domain.locations import Catalog
+from alertflow.notifier import Notifier
 from alertflow.roles.http import serve_app
-from alertflow.roles.notifier import Notifier
 from tests.chaos.harness import (
     Clusters,
     Fleet,

@@ -10,7 +10,7 @@ from engineio import packet as engineio_packet
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alertflow.roles.broadcast import alerts_packet
+from alertflow.notifier.fanout import alerts_packet
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),

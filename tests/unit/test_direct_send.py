@@ -11,7 +11,7 @@ import pytest
 from wsproto.frame_protocol import FrameProtocol
 
 from alertflow.bench.ports import free_port
-from alertflow.roles.direct_send import Transports, websocket_text_frame
+from alertflow.notifier.direct_send import Transports, websocket_text_frame
 from alertflow.roles.http import serve_app
 
 

@@ -16,7 +16,7 @@ from alertflow.domain.subscriptions import (
     SubscriptionError,
     parse_subscription,
 )
-from alertflow.roles.packet_guard import refusal
+from alertflow.notifier.packet_guard import refusal
 
 
 def test_a_bucket_grants_its_burst_at_once_then_its_rate() -> None:

@@ -9,7 +9,14 @@ Order is what makes this safe. Everything else a client receives (the handshake,
 acknowledgements, pings) goes through engineio's per-client queue and writer. A direct write is
 made only while that writer is idle, waiting on an empty queue, so everything queued before
 has already reached the transport, and each write is one whole frame, so frames never
-interleave. Otherwise the packet joins engineio's queue behind what is there.
+interleave. Otherwise the packet joins engineio's queue behind what is there. Whether the
+writer waits is known from the queue itself: engineio makes each client's queue with its
+server's public `create_queue`, which the notifier points at `WriterQueue`.
+
+Only websockets over HTTP/1.1 (a frame on a TCP transport of their own) are written to, only
+once engineio has them on the websocket (not while polling or upgrading), and only with the
+dependency versions this was tested on (versions.py); every other client, and every client on
+other versions, gets its packets through engineio's queue.
 
 Reaching the transport means walking Hypercorn's objects from the ASGI `send` callable
 (Hypercorn has no public way): `transport_of` does it, returns None if the objects are not
@@ -18,12 +25,15 @@ what it expects, and tests/unit/test_direct_send.py fails when a Hypercorn upgra
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 import structlog
 
-from alertflow.roles.packet_guard import ASGIApp, Message, Receive, Scope, Send
+from alertflow.notifier.packet_guard import ASGIApp, Message, Receive, Scope, Send
+from alertflow.notifier.versions import shortcuts_allowed
 
 log = structlog.get_logger("alertflow.notifier")
 
@@ -66,11 +76,26 @@ def transport_of(send: Send) -> Transport | None:
     return transport if all(hasattr(transport, name) for name in needed) else None
 
 
+class WriterQueue(asyncio.Queue[Any]):
+    """An engineio client queue that knows whether its reader is waiting for a packet."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self.waiting = 0
+
+    async def get(self) -> Any:
+        self.waiting += 1
+        try:
+            return await super().get()
+        finally:
+            self.waiting -= 1
+
+
 def writer_is_idle(engineio_socket: Any) -> bool:
     """True while engineio's websocket writer waits on an empty queue: all it was given is
-    written. (Its queue is an asyncio.Queue with the writer as its only getter.)"""
+    written. False for queues that are not WriterQueues (nothing is known of them)."""
     queue = engineio_socket.queue
-    return bool(queue.empty() and queue._getters)
+    return isinstance(queue, WriterQueue) and queue.empty() and queue.waiting > 0
 
 
 class Transports:
@@ -87,11 +112,13 @@ class Transports:
         return len(self._by_sid)
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
-        """Wrap the Engine.IO ASGI app: learn each websocket's session id from the open
-        packet engineio sends first, and forget it when the connection ends."""
+        """Wrap the Engine.IO ASGI app: learn each websocket's session id (from the query of
+        an upgrade, or from the open packet engineio sends first on a new websocket), and
+        forget it when the connection ends."""
 
         async def tracked(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "websocket":
+            if (scope["type"] != "websocket" or scope.get("http_version") != "1.1"
+                    or not shortcuts_allowed()):
                 await app(scope, receive, send)
                 return
             transport = transport_of(send)
@@ -99,7 +126,14 @@ class Transports:
                 self._warned = True
                 log.warning("direct websocket writes unavailable with this Hypercorn; "
                             "broadcasts go through python-engineio")
+            # An upgrade names its session in the query. Session ids are engineio's secrets
+            # (a client that knows another's could take over its upgrade anyway), but a second
+            # websocket naming a session never replaces the first one's transport.
+            upgrading = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("sid")
             sid: str | None = None
+            if upgrading and transport is not None and upgrading[0] not in self._by_sid:
+                sid = upgrading[0]
+                self._by_sid[sid] = transport
 
             async def learning_send(message: Message) -> None:
                 nonlocal sid
@@ -114,8 +148,8 @@ class Transports:
             try:
                 await app(scope, receive, learning_send)
             finally:
-                if sid is not None:
-                    self._by_sid.pop(sid, None)
+                if sid is not None and self._by_sid.get(sid) is transport:
+                    del self._by_sid[sid]
 
         return tracked
 

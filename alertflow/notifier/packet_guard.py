@@ -1,11 +1,13 @@
-"""An ASGI guard in front of the Socket.IO server: a websocket that sends a frame no Socket.IO
-client sends is closed before python-socketio sees the frame.
+"""An ASGI guard in front of the Socket.IO server: a client that sends a packet no Socket.IO
+client sends is disconnected before python-socketio sees the packet — on a websocket (one
+packet per frame) and in a long-polling POST (packets separated by a record separator).
 
 python-socketio and python-engineio raise on such frames (an event without a name or with a
 name that is not a string, a payload that is not JSON, a client-sent CONNECT_ERROR, binary
 attachments, unknown packet types) and log a traceback for each: a hostile client could fill the
 logs at will, and nothing in alertflow's protocol needs those frames. The guard hands engineio a
-`websocket.disconnect` instead, so engineio closes the connection through its normal path.
+`websocket.disconnect` instead, or for a POST the body `1` (the client's own close packet), so
+engineio closes the session through its normal path.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # upgrade, noop. Engine.IO answers the others without a traceback but "0" (open) and unknown
 # digits reach code that raises.
 _ENGINEIO_FROM_CLIENT = frozenset("123456")
+ENGINEIO_PATH = "/socket.io/"  # python-socketio's default; other paths are not Socket.IO
+_RECORD_SEPARATOR = "\x1e"  # between the packets of a long-polling payload (Engine.IO v4)
+_CLOSE = b"1"
 
 
 def refusal(frame: str | bytes | None, max_bytes: int) -> str | None:
@@ -60,6 +65,10 @@ def packet_guard(app: ASGIApp, max_bytes: int,
     connection it closes."""
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope.get("method") == "POST"
+                and scope["path"].startswith(ENGINEIO_PATH)):
+            await _guarded_post(scope, receive, send)
+            return
         if scope["type"] != "websocket":
             await app(scope, receive, send)
             return
@@ -85,4 +94,44 @@ def packet_guard(app: ASGIApp, max_bytes: int,
 
         await app(scope, checked_receive, send)
 
+    async def _guarded_post(scope: Scope, receive: Receive, send: Send) -> None:
+        body, complete = b"", False
+        while not complete and len(body) <= max_bytes:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before its request was complete
+            body += message.get("body", b"")
+            complete = not message.get("more_body", False)
+        reason = payload_refusal(body, max_bytes) if complete else "payload too large"
+        if reason is not None:
+            on_refused(scope, reason, body[:60].decode(errors="replace"))
+            body = _CLOSE
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await app(scope, replay, send)
+
     return guarded
+
+
+def payload_refusal(body: bytes, max_bytes: int) -> str | None:
+    """Why a long-polling POST body is refused, or None when each of its packets is fine."""
+    if len(body) > max_bytes:
+        return "payload too large"
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return "payload not UTF-8"
+    for packet in text.split(_RECORD_SEPARATOR):
+        reason = refusal(packet, max_bytes)
+        if reason is not None:
+            return reason
+    return None

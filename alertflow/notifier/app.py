@@ -1,0 +1,41 @@
+"""The notifier's ASGI app: Socket.IO at /socket.io/ behind the packet guard, the HTTP routes,
+health, and the dashboard's static files at /."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import socketio
+import structlog
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from alertflow import metrics
+from alertflow.notifier.config import MAX_PACKET_BYTES
+from alertflow.notifier.direct_send import Transports
+from alertflow.notifier.handshake import without_compression
+from alertflow.notifier.packet_guard import packet_guard
+from alertflow.roles.http import ReadinessCheck, health_routes
+
+log = structlog.get_logger("alertflow.notifier")
+
+DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
+
+
+def dashboard() -> Mount:
+    return Mount("/", app=StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
+
+
+def _refused(scope: Any, reason: str, frame: str) -> None:
+    metrics.clients_dropped.labels("malformed").inc()
+    log.warning("malformed packet; connection closed", client=scope.get("client"),
+                reason=reason, frame=frame)
+
+
+def notifier_asgi_app(sio: socketio.AsyncServer, transports: Transports,
+                      routes: list[BaseRoute], readiness: ReadinessCheck) -> Any:
+    starlette = Starlette(routes=[*routes, *health_routes(readiness), dashboard()])
+    return without_compression(transports.middleware(packet_guard(
+        socketio.ASGIApp(sio, other_asgi_app=starlette), MAX_PACKET_BYTES, _refused)))

@@ -1,0 +1,15 @@
+"""The notifier's HTTP routes, one module per resource; each module's `routes(context)` gives
+its routes, and `notifier_routes` lists them all (add a new module's routes there)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from alertflow.notifier.routes import events, locations
+from alertflow.notifier.routes.context import RouteContext
+
+__all__ = ["RouteContext", "notifier_routes"]
+
+
+def notifier_routes(context: RouteContext) -> list[BaseRoute]:
+    return [*locations.routes(context), *events.routes(context)]
