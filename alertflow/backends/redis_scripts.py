@@ -5,11 +5,14 @@ results). Every key is `<P>…` where P = "{prefix}:" — one hash tag, so they 
 
 Keys: P.."seq" (last event seq), P.."epoch" (random id of this stream's life), P.."stream"
 (events, entry id "<seq>-0", field "e" = the event JSON), P.."due" (zset location → ends_at),
-P.."inc:"..loc (hash: the open incident; alert fields "a:<id>" = issued|ends|type|fragment),
+P.."inc:"..loc (hash: the open incident; alert fields "a:<id>" = a JSON record {i: issued,
+e: ends, t: type, c: category, n: source_name, f: cause fragment}, written with cjson.encode and
+read with cjson.decode; "types" a JSON array),
 P.."seen:"..id (dedup claim, TTL), P.."ct:"..loc (cancelled-through time, TTL),
 channel P.."events" (a JSON array of the events of one call).
 
-Events are built by concatenating JSON fragments that Python encoded, so Lua never parses JSON.
+Events are built by concatenating JSON that an encoder produced (Python's fragments, cjson's
+strings); no text a source sent is ever spliced raw or split on a separator.
 
 Each script is sent as `common.lua` followed by its own file. Redis reports errors by line of
 what it was sent (`user_script:N`); `locate_error` turns that back into the file and line.

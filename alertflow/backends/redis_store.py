@@ -19,7 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from alertflow.backends import redis_scripts
 from alertflow.backends.ports import Snapshot, StoredEvents, StoreUnavailable, Sweep
 from alertflow.backends.redis_batching import ScriptBatcher
-from alertflow.domain.aggregation import LocationInfo, Outcome, location_info
+from alertflow.domain.aggregation import LocationInfo, Outcome, location_info, source_name
 from alertflow.domain.alert import Alert
 from alertflow.domain.history import EventFilter
 from alertflow.domain.locations import Catalog
@@ -102,6 +102,13 @@ def _cause_fragment(alert: Alert) -> str:
     })
 
 
+def _incident(raw: bytes) -> dict[str, Any]:
+    incident = _event_decoder.decode(raw)
+    # The script keeps types in arrival order; Lua cannot sort as Python does in every locale.
+    incident["types"] = sorted(incident["types"])
+    return incident
+
+
 class RedisStateStore:
     def __init__(
         self,
@@ -139,11 +146,12 @@ class RedisStateStore:
     async def apply(self, alert: Alert, now_ms: int) -> tuple[Outcome, int]:
         args: list[Any] = [
             now_ms, self._dedup_ttl_s, self._stream_maxlen, self._epoch_candidate, alert.id,
-            alert.kind, alert.issued_at, alert.ends_at, alert.type, _cause_fragment(alert),
-            len(alert.locations),
+            alert.kind, alert.issued_at, alert.ends_at, alert.type, alert.category,
+            _cause_fragment(alert), len(alert.locations),
         ]
         for location in alert.locations:
-            args += [location, self._location_fragment(location)]
+            args += [location, self._location_fragment(location),
+                     _encoder.encode(source_name(alert, location))]
         try:
             outcome, count = await self._apply(keys=[self._root], args=args)
         except UNAVAILABLE as exc:
@@ -179,7 +187,7 @@ class RedisStateStore:
         return Snapshot(
             epoch=result[0].decode(),
             seq=int(result[1]),
-            incidents=[_event_decoder.decode(raw) for raw in result[2:]],
+            incidents=[_incident(raw) for raw in result[2:]],
         )
 
     async def _epoch(self) -> str:

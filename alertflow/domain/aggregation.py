@@ -5,11 +5,15 @@ the in-memory state store runs directly; the property tests hold both to it.
 
 Per location, an incident is the set of live alerts for it. An alert opens the incident or
 extends it (`started_at` = min issued, `ends_at` = max of issued + duration), and yields one
-`open` event per location. A `cancel` issued at T clears every alert issued at or before T: an
-incident left empty closes now (`reason: cancelled`); an alert issued at or before T that arrives
-after the cancel is superseded and shows nothing. Incidents whose `ends_at` has passed close with
-`reason: expired`. Duplicates (the same alert id again) change nothing. So the final incidents do
-not depend on the order in which concurrent processors apply the messages.
+`open` event per location. The window shows one of its alerts (`shown`): the last issued real
+alert, or the last early warning while it holds nothing else, so an early warning opens an
+`early_warning` window and a real alert for the area turns it into an alert window; events
+and snapshots carry the window's `category`. A `cancel` issued at T clears every alert issued at
+or before T: an incident left empty closes now (`reason: cancelled`); an alert issued at or
+before T that arrives after the cancel is superseded and shows nothing. Incidents whose
+`ends_at` has passed close with `reason: expired`. Duplicates (the same alert id again) change
+nothing. So the final incidents do not depend on the order in which concurrent processors apply
+the messages.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class _Window(msgspec.Struct):
     zone_names: dict[str, str] | None
     shelter_seconds: int | None
     type: str | None
+    category: str
+    source_name: str | None
     title: str | None
     instructions: str | None
     alert_id: str | None
@@ -89,9 +95,18 @@ def location_info(catalog: Catalog, location: str) -> LocationInfo:
     return LocationInfo.of(catalog.get(location))
 
 
-def latest(alerts: Iterable[Alert]) -> Alert:
-    """The alert an incident shows: the last issued (ties broken by id, so order never matters)."""
-    return max(alerts, key=lambda alert: (alert.issued_at, alert.id))
+def shown(alerts: Iterable[Alert]) -> Alert:
+    """The alert an incident shows: the last issued real alert, else the last early warning.
+
+    Ties are broken by id, so the order in which alerts arrive never matters.
+    """
+    return max(alerts, key=lambda alert: (alert.category != "early_warning", alert.issued_at,
+                                          alert.id))
+
+
+def source_name(alert: Alert, location: str) -> str:
+    """The name the source wrote for `location` (its id when the source used the id)."""
+    return alert.source_names.get(location, location)
 
 
 @dataclass(slots=True)
@@ -110,7 +125,7 @@ class Incident:
         return max(alert.ends_at for alert in self.alerts.values())
 
     def view(self) -> IncidentView:
-        last = latest(self.alerts.values())
+        last = shown(self.alerts.values())
         return IncidentView(
             incident_id=self.incident_id,
             location=self.location,
@@ -120,6 +135,8 @@ class Incident:
             zone_names=self.info.zone_names,
             shelter_seconds=self.info.shelter_seconds,
             type=last.type,
+            category=last.category,
+            source_name=source_name(last, self.location),
             types=sorted({alert.type for alert in self.alerts.values()}),
             title=last.title,
             instructions=last.instructions,
@@ -142,9 +159,11 @@ def _event(
     started_at: int,
     ends_at: int,
     alert_count: int,
-    shown_type: str | None,
+    window: Alert,
 ) -> Event:
+    """`window`: the alert the window shows after this event; it gives the category."""
     info = incident.info
+    opening = cause is not None and cause.kind == "alert"
     return Event(
         seq=0,
         kind=kind,
@@ -155,7 +174,10 @@ def _event(
         zone=info.zone,
         zone_names=info.zone_names,
         shelter_seconds=info.shelter_seconds,
-        type=cause.type if cause and cause.kind == "alert" else shown_type,
+        type=cause.type if cause is not None and opening else window.type,
+        category=window.category,
+        source_name=source_name(cause if cause is not None and opening else window,
+                                incident.location),
         title=cause.title if cause else None,
         instructions=cause.instructions if cause else None,
         alert_id=cause.id if cause else None,
@@ -171,9 +193,9 @@ def _event(
 
 def close_event(incident: Incident, reason: Literal["expired", "cancelled"],
                 cause: Alert | None, *, started_at: int, ends_at: int, alert_count: int,
-                shown_type: str | None) -> Event:
+                window: Alert) -> Event:
     return _event(incident, "close", reason, cause, started_at=started_at, ends_at=ends_at,
-                  alert_count=alert_count, shown_type=shown_type)
+                  alert_count=alert_count, window=window)
 
 
 @dataclass(slots=True)
@@ -220,7 +242,7 @@ class AggregationState:
             events.append(
                 _event(incident, "open", "alert", alert, started_at=incident.started_at,
                        ends_at=incident.ends_at, alert_count=len(incident.alerts),
-                       shown_type=alert.type)
+                       window=shown(incident.alerts.values()))
             )
         if events:
             return "new", self._number(events)
@@ -237,7 +259,7 @@ class AggregationState:
             started_at, ends_at, count = (
                 incident.started_at, incident.ends_at, len(incident.alerts)
             )
-            shown_type = latest(incident.alerts.values()).type
+            window = shown(incident.alerts.values())
             incident.alerts = {
                 alert_id: alert
                 for alert_id, alert in incident.alerts.items()
@@ -249,7 +271,7 @@ class AggregationState:
                 events.append(
                     close_event(incident, "cancelled", cancel, started_at=started_at,
                                 ends_at=min(ends_at, cancel.issued_at), alert_count=count,
-                                shown_type=shown_type)
+                                window=window)
                 )
         return events
 
@@ -265,7 +287,7 @@ class AggregationState:
             events.append(
                 close_event(incident, "expired", None, started_at=incident.started_at,
                             ends_at=incident.ends_at, alert_count=len(incident.alerts),
-                            shown_type=latest(incident.alerts.values()).type)
+                            window=shown(incident.alerts.values()))
             )
         return self._number(events)
 

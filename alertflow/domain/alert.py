@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
+from alertflow.domain.categories import Category, category_of
 from alertflow.domain.locations import Catalog
 
 MAX_ID = 128
@@ -23,13 +24,13 @@ MAX_NAME = 200
 MAX_LOCATIONS = 2000
 MAX_DURATION_S = 86_400
 LEGACY_MAX_DURATION_MIN = 1_440
+LEGACY_MAX_AHEAD_S = 900
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 LocationName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 AlertId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID)]
-AlertType = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-]
+# Free text in any language, as sources name their alerts ("Rocket Alert", "ירי רקטות וטילים").
+AlertType = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 IssuedAt = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
@@ -39,6 +40,8 @@ class AlertIn(msgspec.Struct, forbid_unknown_fields=True):
     type: AlertType
     issued_at: IssuedAt
     id: AlertId | None = None
+    # The taxonomy identifier; when absent the listener derives it from `type`.
+    category: Category | None = None
     locations: Annotated[list[LocationName], msgspec.Meta(max_length=MAX_LOCATIONS)] | None = None
     location: LocationName | None = None
     duration_s: Annotated[int, msgspec.Meta(ge=1, le=MAX_DURATION_S)] | None = None
@@ -66,8 +69,11 @@ class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     The constraints hold what the listener's rules produce, and apply when a queue message is
     decoded: a message that did not come from a listener (poison) and breaks them is
-    dead-lettered instead of reaching the Lua scripts, which splice these values into keys,
-    `|`-separated fields and event JSON.
+    dead-lettered. Strings reach the Lua scripts only as whole arguments (keys, hash fields)
+    or as JSON that an encoder produced, never spliced into a format Lua parses.
+
+    `source_names` maps an area id to the name the source wrote for it, when they differ
+    ("Tel Aviv" for each of its four areas); events carry it as `source_name`.
     """
 
     id: AlertId
@@ -83,6 +89,11 @@ class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instructions: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     unknown_locations: Annotated[list[LocationName],
                                  msgspec.Meta(max_length=MAX_LOCATIONS)] = []
+    category: Category = "general"
+    source_names: Annotated[dict[LocationName, LocationName],
+                            msgspec.Meta(max_length=MAX_LOCATIONS)] = {}
+    ambiguous_locations: Annotated[list[LocationName],
+                                   msgspec.Meta(max_length=MAX_LOCATIONS)] = []
 
     @property
     def ends_at(self) -> int:
@@ -110,8 +121,9 @@ class IngestRules:
 
 
 _T = TypeVar("_T")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_CONTROL_NO_NEWLINES = re.compile(r"[\x00-\x1f\x7f]")
+# C0, DEL and C1 controls; direction marks (U+200E/F, U+202x) are text and stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_NO_NEWLINES = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MSGSPEC_PATH = re.compile(r" - at `(\$[^`]*)`$")
 _NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]*)`")
 
@@ -130,8 +142,11 @@ def decode_alert(body: bytes) -> Alert:
     alert = _alert_decoder.decode(body)
     if alert.kind == "alert" and alert.duration_s < 1:
         raise msgspec.ValidationError("Expected `int` >= 1 - at `$.duration_s`")
-    if alert.type.endswith("\n"):  # the pattern's `$` lets one final newline through
-        raise msgspec.ValidationError("Expected a type without control characters - at `$.type`")
+    for name, value in (("type", alert.type), ("source", alert.source),
+                        ("title", alert.title)):
+        if value is not None and _CONTROL_NO_NEWLINES.search(value):
+            raise msgspec.ValidationError(
+                f"Expected text without control characters - at `$.{name}`")
     return alert
 
 
@@ -174,11 +189,26 @@ def _check_issued_at(path: str, issued_at: int, now_ms: int, rules: IngestRules)
         raise AlertRejected(422, path, f"is more than {rules.max_ahead_s} s in the future")
 
 
+@dataclass(slots=True)
+class Placed:
+    """Where an alert's names led: area ids (or the unknown names as given) and how."""
+
+    locations: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    ambiguous: list[str] = field(default_factory=list)
+    source_names: dict[str, str] = field(default_factory=dict)
+
+    def add(self, location: str, written: str) -> None:
+        if location not in self.locations:
+            self.locations.append(location)
+            if written != location:
+                self.source_names[location] = written
+
+
 def _resolve_locations(
     path: str, names: list[str], catalog: Catalog, rules: IngestRules
-) -> tuple[list[str], list[str]]:
-    resolved: list[str] = []
-    unknown: list[str] = []
+) -> Placed:
+    placed = Placed()
     single = path.endswith(".location")
     for index, name in enumerate(names):
         item_path = path if single else f"{path}[{index}]"
@@ -190,12 +220,18 @@ def _resolve_locations(
         if area_id is None:
             if rules.strict_locations:
                 raise AlertRejected(422, item_path, f"unknown location {normalized!r}")
-            area_id = normalized
-            if area_id not in unknown:
-                unknown.append(area_id)
-        if area_id not in resolved:
-            resolved.append(area_id)
-    return resolved, unknown
+            if normalized not in placed.unknown:
+                placed.unknown.append(normalized)
+            placed.add(normalized, normalized)
+        else:
+            placed.add(area_id, normalized)
+    return placed
+
+
+def _check_type(path: str, value: str) -> None:
+    _check_text(path, value)
+    if not value.strip():
+        raise AlertRejected(422, path, "is blank")
 
 
 def _check_batch(path_count: int, rules: IngestRules) -> None:
@@ -218,27 +254,33 @@ def _normalize_v1(
     names_path = f"{path}.locations" if item.locations is not None else f"{path}.location"
     if not names:
         raise AlertRejected(422, names_path, "is empty: name at least one location")
-    if item.kind == "alert" and item.duration_s is None:
+    _check_type(f"{path}.type", item.type)
+    category = item.category or category_of(item.type)
+    # An all-clear is a cancel whatever `kind` says: it must close windows, never open one.
+    kind = "cancel" if category == "all_clear" else item.kind
+    if kind == "alert" and item.duration_s is None:
         raise AlertRejected(422, f"{path}.duration_s", "missing: required for kind 'alert'")
-    _check_text(f"{path}.type", item.type)  # the pattern's `$` lets a final newline through
     _check_text(f"{path}.id", item.id)
     _check_text(f"{path}.title", item.title)
     _check_text(f"{path}.instructions", item.instructions, allow_newlines=True)
     issued_at = _ms(item.issued_at)
     _check_issued_at(f"{path}.issued_at", issued_at, now_ms, rules)
-    locations, unknown = _resolve_locations(names_path, names, catalog, rules)
+    placed = _resolve_locations(names_path, names, catalog, rules)
     return Alert(
         id=item.id or str(uuid.uuid4()),
-        kind=item.kind,
+        kind=kind,
         type=item.type,
-        locations=locations,
+        category="all_clear" if kind == "cancel" else category,
+        locations=placed.locations,
         issued_at=issued_at,
-        duration_s=item.duration_s or 0,
+        duration_s=(item.duration_s or 0) if kind == "alert" else 0,
         received_at=now_ms,
         source=source,
         title=item.title,
         instructions=item.instructions,
-        unknown_locations=unknown,
+        unknown_locations=placed.unknown,
+        ambiguous_locations=placed.ambiguous,
+        source_names=placed.source_names,
     )
 
 
@@ -286,22 +328,29 @@ def parse_legacy(
         _check_batch(len(decoded), rules)
         items = [(f"$[{index}]", item) for index, item in enumerate(decoded)]
     alerts = []
+    # These sources stamp an alert with the start of its window, up to 15 minutes ahead.
+    legacy_rules = replace(rules, max_ahead_s=max(rules.max_ahead_s, LEGACY_MAX_AHEAD_S))
     for path, item in items:
-        _check_text(f"{path}.type", item.type)
+        _check_type(f"{path}.type", item.type)
+        category = category_of(item.type)
+        cancel = category == "all_clear"
         issued_at = _legacy_timestamp_ms(item.timestamp)
-        _check_issued_at(f"{path}.timestamp", issued_at, now_ms, rules)
-        locations, unknown = _resolve_locations(f"{path}.location", [item.location], catalog, rules)
+        _check_issued_at(f"{path}.timestamp", issued_at, now_ms, legacy_rules)
+        placed = _resolve_locations(f"{path}.location", [item.location], catalog, rules)
         alerts.append(
             Alert(
                 id=_legacy_id(source, item),
-                kind="alert",
+                kind="cancel" if cancel else "alert",
                 type=item.type,
-                locations=locations,
+                category=category,
+                locations=placed.locations,
                 issued_at=issued_at,
-                duration_s=max(1, round(item.duration * 60)),
+                duration_s=0 if cancel else max(1, round(item.duration * 60)),
                 received_at=now_ms,
                 source=source,
-                unknown_locations=unknown,
+                unknown_locations=placed.unknown,
+                ambiguous_locations=placed.ambiguous,
+                source_names=placed.source_names,
             )
         )
     return alerts

@@ -30,6 +30,9 @@ from tests.support import delete_keys
 
 CATALOG = load_catalog()
 LOCATIONS = ["אבו סנאן", "אבו-גוש", "Nowhere", "elsewhere"]
+TYPES = {"missiles": ["Rocket Alert", "ירי רקטות וטילים"],
+         "hostile_aircraft": ["Hostile aircraft intrusion", "a|b,c"],
+         "early_warning": ["בדקות הקרובות צפויות להתקבל התרעות באזורך", "Early warning"]}
 BASE = 1_800_000_000_000
 NOW = BASE + 110_000  # after every issued_at, before every window's end
 LATER = BASE + 10_000_000  # after every window's end
@@ -41,12 +44,17 @@ def messages(draw: st.DrawFn) -> list[Alert]:
     result = []
     for index in range(count):
         kind = draw(st.sampled_from(["alert", "alert", "alert", "cancel"]))
+        category = draw(st.sampled_from(["missiles", "hostile_aircraft", "early_warning"]))
+        locations = draw(st.lists(st.sampled_from(LOCATIONS), min_size=1, max_size=3,
+                                  unique=True))
         result.append(Alert(
             id=f"m{index}",
             kind=kind,
-            type=draw(st.sampled_from(["missiles", "hostile_aircraft", "earthquake"])),
-            locations=draw(st.lists(st.sampled_from(LOCATIONS), min_size=1, max_size=3,
-                                    unique=True)),
+            type=draw(st.sampled_from(TYPES[category])),
+            category=category if kind == "alert" else "all_clear",
+            locations=locations,
+            source_names={loc: f"as written {loc}" for loc in locations
+                          if draw(st.booleans())},
             issued_at=BASE + draw(st.integers(0, 100)) * 1000,
             duration_s=draw(st.integers(120, 900)) if kind == "alert" else 0,
             received_at=BASE + 110_000,

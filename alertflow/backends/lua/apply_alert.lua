@@ -1,10 +1,12 @@
 -- KEYS[1] = P. ARGV: now_ms, dedup_ttl_s, stream_maxlen, epoch_candidate, alert_id, kind,
--- issued_at, ends_at, type, cause_fragment, n, then n pairs of (location, location_fragment).
--- Returns {outcome, number of events}.
+-- issued_at, ends_at, type, category, cause_fragment, n, then n triples of (location,
+-- location_fragment, source_name_json). Returns {outcome, number of events}.
 local now, ttl, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local id, kind = ARGV[5], ARGV[6]
-local issued, ends, atype, cause = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9], ARGV[10]
-local n = tonumber(ARGV[11])
+local issued, ends, atype, category = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9], ARGV[10]
+local cause = ARGV[11]
+local n = tonumber(ARGV[12])
+local FIRST = 13
 
 if not redis.call('SET', P .. 'seen:' .. id, '1', 'NX', 'EX', ttl) then
   return {'duplicate', 0}
@@ -14,7 +16,7 @@ redis.call('SET', P .. 'epoch', ARGV[4], 'NX')
 local events = {}
 if kind == 'cancel' then
   for i = 0, n - 1 do
-    local loc = ARGV[12 + 2 * i]
+    local loc = ARGV[FIRST + 3 * i]
     local ct_key = P .. 'ct:' .. loc
     local through = tonumber(redis.call('GET', ct_key) or '-1')
     if issued > through then through = issued end
@@ -26,8 +28,8 @@ if kind == 'cancel' then
       local fields = redis.call('HKEYS', key)
       for _, name in ipairs(fields) do
         if string.sub(name, 1, 2) == 'a:' then
-          local a_issued = split_alert(redis.call('HGET', key, name))
-          if a_issued <= through then redis.call('HDEL', key, name) end
+          local record = cjson.decode(redis.call('HGET', key, name))
+          if record.i <= through then redis.call('HDEL', key, name) end
         end
       end
       if summarize(key) then
@@ -43,9 +45,11 @@ if kind == 'cancel' then
   return {'cancel', #events}
 end
 
+local r = rank(category)
 local superseded = 0
 for i = 0, n - 1 do
-  local loc, loc_frag = ARGV[12 + 2 * i], ARGV[13 + 2 * i]
+  local loc, loc_frag = ARGV[FIRST + 3 * i], ARGV[FIRST + 1 + 3 * i]
+  local name_json = ARGV[FIRST + 2 + 3 * i]
   local through = tonumber(redis.call('GET', P .. 'ct:' .. loc) or '-1')
   if issued <= through then
     superseded = superseded + 1
@@ -53,7 +57,7 @@ for i = 0, n - 1 do
     local key = P .. 'inc:' .. loc
     local started, e, count
     local inc = redis.call('HMGET', key, 'iid', 'started', 'ends', 'count',
-      'last_issued', 'last_id')
+      'last_rank', 'last_issued', 'last_id', 'last_cat')
     local iid = inc[1]
     if not iid then
       iid = tostring(tonumber(redis.call('GET', P .. 'seq') or '0') + 1)
@@ -64,32 +68,19 @@ for i = 0, n - 1 do
       if issued < started then started = issued end
       if ends > e then e = ends end
     end
-    local stored = num(issued) .. '|' .. num(ends) .. '|' .. atype .. '|' .. cause
-    redis.call('HSET', key, 'a:' .. id, stored,
+    redis.call('HSET', key, 'a:' .. id,
+      encode_record(issued, ends, atype, category, name_json, cause),
       'started', num(started), 'ends', num(e), 'count', count)
-    local last_issued, last_id = tonumber(inc[5]), inc[6]
-    if not last_issued or issued > last_issued or (issued == last_issued and id > last_id) then
-      redis.call('HSET', key, 'last_issued', num(issued), 'last_id', id, 'last_type', atype,
-        'last_frag', cause)
+    local window_category = inc[8]
+    if outranks(r, issued, id, tonumber(inc[5]), tonumber(inc[6]), inc[7]) then
+      redis.call('HSET', key, 'last_rank', r, 'last_issued', num(issued), 'last_id', id,
+        'last_type', atype, 'last_cat', category, 'last_name', name_json, 'last_frag', cause)
+      window_category = category
     end
-    local types = redis.call('HGET', key, 'types')
-    if not types then
-      redis.call('HSET', key, 'types', atype)
-    else
-      local seen = false
-      local list = {}
-      for t in string.gmatch(types, '[^,]+') do
-        if t == atype then seen = true end
-        list[#list + 1] = t
-      end
-      if not seen then
-        list[#list + 1] = atype
-        table.sort(list)
-        redis.call('HSET', key, 'types', table.concat(list, ','))
-      end
-    end
+    add_type(key, atype)
     redis.call('ZADD', P .. 'due', num(e), loc)
     emit(events, '"kind":"open","reason":"alert",' .. loc_frag .. ',"type":' .. cjson.encode(atype)
+      .. ',"category":' .. cjson.encode(window_category) .. ',"source_name":' .. name_json
       .. ',' .. cause .. ',"incident_id":"' .. iid .. '","started_at":' .. num(started)
       .. ',"ends_at":' .. num(e) .. ',"alert_count":' .. count, maxlen)
   end
