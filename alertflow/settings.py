@@ -1,146 +1,79 @@
-"""Every setting of every role, in one place: defaults, CLI options and `ALERTFLOW_*` variables."""
+"""Every setting of every role, declared once: name, type, default, help, roles.
+
+Each field of `Settings` is one setting. From these declarations come the command-line options
+of each role (alertflow/cli.py), their `ALERTFLOW_*` environment variables, the role configs
+(alertflow/roles/run.py builds them from a `Settings`), the defaults of the adapters and
+README's settings table (`python -m alertflow.settings` prints it; a test compares them).
+
+To add a setting, add one field here with `setting(...)`: its option appears in the `--help` of
+the roles named, its value reaches the role as `settings.NAME`, and README's table needs the new
+row (`python -m alertflow.settings`). To add a role, add its name to `ROLES` and declare a
+command with `role_command` in alertflow/cli.py.
+
+This module imports no CLI or I/O library: adapters take their defaults from `DEFAULT_SETTINGS`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from alertflow.backends.rabbitmq import QueueSpec
 from alertflow.domain.alert import IngestRules
+from alertflow.domain.ratelimit import parse_rate_limit
 
-_ENV = "ALERTFLOW_"
+ENV_PREFIX = "ALERTFLOW_"
+# Every role's command, in the order README lists them.
+ROLES: tuple[str, ...] = ("listen", "process", "notify", "dev")
 
-
-def _opt(name: str, help_text: str) -> Any:
-    return typer.Option(
-        f"--{name}", envvar=_ENV + name.upper().replace("-", "_"), help=help_text,
-        show_envvar=True,
-    )
-
-
-AmqpUrl = Annotated[str, _opt("amqp-url", "RabbitMQ URL.")]
-RedisUrl = Annotated[
-    str, _opt("redis-url", "Redis URL: redis://, rediss:// or redis+sentinel://h1:p1,h2:p2/SERVICE/DB.")
-]
-Queue = Annotated[str, _opt("queue", "Work queue name (its dead-letter queue is NAME.dead).")]
-QueueType = Annotated[str, _opt("queue-type", "quorum (replicated, delivery limit) or classic.")]
-DeliveryLimit = Annotated[
-    int, _opt("delivery-limit", "Deliveries of a failing message before it is dead-lettered.")
-]
-Prefetch = Annotated[int, _opt("prefetch", "Unacked messages a processor holds at once.")]
-KeyPrefix = Annotated[str, _opt("key-prefix", "Prefix (hash tag) of every Redis key and channel.")]
-Locations = Annotated[str, _opt("locations", "Location catalog: 'bundled', a JSON file or 'none'.")]
-StrictLocations = Annotated[
-    bool, _opt("strict-locations", "Reject alerts naming locations outside the catalog (422).")
-]
-LogLevel = Annotated[str, _opt("log-level", "debug, info, warning or error.")]
-LogFormat = Annotated[str, _opt("log-format", "json or console.")]
-Host = Annotated[str, _opt("host", "Address to listen on.")]
-Port = Annotated[int, _opt("port", "Port to listen on.")]
-HttpPort = Annotated[int, _opt("http-port", "Port of the processor's /healthz, /readyz, /metrics.")]
-Tokens = Annotated[
-    list[str] | None,
-    typer.Option("--token", help="Source token NAME:SECRET (repeatable).", show_default=False),
-]
-TokensEnv = Annotated[
-    str, _opt("tokens", "Source tokens as name1:secret1,name2:secret2.")
-]
-TokensFile = Annotated[
-    str, _opt("tokens-file", "File of NAME:SECRET lines (e.g. a mounted Secret), re-read when it "
-              "changes: rotation without restart.")
-]
-ListenerRedisUrl = Annotated[
-    str, _opt("redis-url", "Redis shared by all listeners for one --rate-limit budget per "
-              "source; without it each listener limits on its own.")
-]
-AllowedOrigins = Annotated[
-    str, _opt("allowed-origins", "Browser origins besides the dashboard's own allowed to use "
-              "Socket.IO and the HTTP API, comma-separated (https://app.example.org); * is any.")
-]
-InsecureNoAuth = Annotated[
-    bool, _opt("insecure-no-auth", "Accept alerts without a token (never in production).")
-]
-MaxBodyBytes = Annotated[int, _opt("max-body-bytes", "Largest request body accepted (413 above).")]
-MaxAlerts = Annotated[int, _opt("max-alerts", "Most alerts in one request.")]
-MaxAge = Annotated[int, _opt("max-age-s", "Oldest issued_at accepted, in seconds before now.")]
-MaxAhead = Annotated[int, _opt("max-ahead-s", "Furthest issued_at accepted, in seconds after now.")]
-ConfirmTimeout = Annotated[
-    float, _opt("confirm-timeout-s", "Seconds to wait for the broker's confirm before a 503.")
-]
-DedupTtl = Annotated[int, _opt("dedup-ttl-s", "How long an alert id is remembered for dedup.")]
-StreamMaxlen = Annotated[int, _opt("stream-maxlen", "Events the replay stream keeps (about).")]
-SweepInterval = Annotated[
-    int, _opt("sweep-interval-ms", "How often a processor closes ended windows.")
-]
-RateLimit = Annotated[
-    str, _opt("rate-limit", "Requests per second per source, RATE or RATE:BURST (429 above); "
-              "0 is unlimited.")
-]
-MaxClientBacklog = Annotated[
-    int, _opt("max-client-backlog",
-              "Packets queued for one client before the notifier drops it (it stopped reading).")
-]
-ClientSendTimeout = Annotated[
-    float, _opt("client-send-timeout-s",
-                "Seconds sent data may stay unacknowledged before the connection is aborted.")
-]
-PingInterval = Annotated[
-    float, _opt("ping-interval-s",
-                "Seconds between pings to each client; one unanswered for as long is gone.")
-]
-GracefulTimeout = Annotated[
-    float, _opt("graceful-timeout-s", "Seconds to finish in-flight work after SIGTERM.")
-]
+# Text given on the command line (and the values of the repeatable form) → the setting's value;
+# raises ValueError with a message for the user.
+Parse = Callable[[str, Sequence[str]], Any]
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    queue: str = "alertflow.alerts"
-    queue_type: str = "quorum"
-    delivery_limit: int = 5
-    prefetch: int = 64
-    key_prefix: str = "alertflow"
-    locations: str = "bundled"
-    strict_locations: bool = False
-    host: str = "127.0.0.1"
-    port: int = 8080
-    http_port: int = 8081
-    tokens: dict[str, str] = field(default_factory=dict)
-    # NAME:SECRET lines, re-read when the file changes (a mounted Kubernetes Secret); "": none.
-    tokens_file: str = ""
-    # Browser origins other than the dashboard's own allowed to use the notifier ("*": any).
-    allowed_origins: str = ""
-    insecure_no_auth: bool = False
-    max_body_bytes: int = 1 << 20
-    max_alerts: int = 1000
-    max_age_s: int = 86_400
-    max_ahead_s: int = 300
-    confirm_timeout_s: float = 5.0
-    dedup_ttl_s: int = 86_400
-    stream_maxlen: int = 100_000
-    sweep_interval_ms: int = 100
-    graceful_timeout_s: float = 10.0
-    rate_limit: tuple[float, int] | None = None  # (per second, burst) per source; None: off
-    max_client_backlog: int = 256
-    client_send_timeout_s: float = 30.0
-    ping_interval_s: float = 20.0
+class Option:
+    """How one setting appears outside the code."""
 
-    def queue_spec(self) -> QueueSpec:
-        return QueueSpec(self.queue, self.queue_type, self.delivery_limit)
+    help: str
+    roles: tuple[str, ...]
+    # Roles whose default differs (notify's port). None: the role works without it unless given.
+    role_defaults: Mapping[str, Any] = field(default_factory=dict)
+    role_help: Mapping[str, str] = field(default_factory=dict)  # roles where it means more
+    # Settings given as text and parsed (rate limits, tokens): the default is that text.
+    parse: Parse | None = None
+    text_default: str | None = None
+    # Also a repeatable option without environment variable (`--token` beside `--tokens`).
+    repeatable: str | None = None
+    repeatable_help: str = ""
+    readme_name: str | None = None  # how README's table names it, when more than `--NAME`
 
-    def ingest_rules(self) -> IngestRules:
-        return IngestRules(max_alerts=self.max_alerts, max_age_s=self.max_age_s,
-                           max_ahead_s=self.max_ahead_s, strict_locations=self.strict_locations)
+    def default_for(self, role: str, declared: Any) -> Any:
+        if role in self.role_defaults:
+            return self.role_defaults[role]
+        return self.text_default if self.parse else declared
 
 
-DEFAULTS = Settings()
+def setting(
+    default: Any, help: str, roles: Sequence[str], *, parse: Parse | None = None, **more: Any
+) -> Any:
+    """One declared setting (a dataclass field). With `parse`, `default` is the text form."""
+    option = Option(help=help, roles=tuple(roles), parse=parse,
+                    text_default=default if parse else None, **more)
+    value = parse(default, ()) if parse else default
+    if isinstance(value, dict):
+        frozen = dict(value)
+        return field(default_factory=lambda: dict(frozen), metadata={"option": option})
+    return field(default=value, metadata={"option": option})
 
 
-def parse_tokens(repeated: list[str] | None, joined: str) -> dict[str, str]:
+def _rate_limit(text: str, _: Sequence[str]) -> tuple[float, int] | None:
+    return parse_rate_limit(text)
+
+
+def parse_tokens(repeated: Sequence[str] | None, joined: str) -> dict[str, str]:
     """NAME:SECRET pairs from `--token` and `ALERTFLOW_TOKENS`; raises ValueError when malformed."""
     tokens: dict[str, str] = {}
     items = list(repeated or []) + [item for item in joined.split(",") if item.strip()]
@@ -153,3 +86,166 @@ def parse_tokens(repeated: list[str] | None, joined: str) -> dict[str, str]:
             raise ValueError(f"token {name!r}: the secret must be at least 16 characters")
         tokens[name] = secret
     return tokens
+
+
+def _tokens(text: str, repeated: Sequence[str]) -> dict[str, str]:
+    return parse_tokens(repeated, text)
+
+
+LISTEN, PROCESS, NOTIFY, DEV = ROLES
+ALL = ROLES
+BROKER = (LISTEN, PROCESS, DEV)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    amqp_url: str = setting(
+        "amqp://guest:guest@127.0.0.1:5672/%2F", "RabbitMQ URL.", BROKER,
+        role_defaults={DEV: None},
+        role_help={DEV: "Use this RabbitMQ instead of the in-memory queue."})
+    redis_url: str = setting(
+        "redis://127.0.0.1:6379/0",
+        "Redis URL: redis://, rediss:// or redis+sentinel://h1:p1,h2:p2/SERVICE/DB.",
+        (LISTEN, PROCESS, NOTIFY, DEV), role_defaults={DEV: None, LISTEN: ""},
+        role_help={DEV: "Use this Redis instead of the in-memory state.",
+                   LISTEN: "Redis shared by all listeners for one --rate-limit budget per "
+                   "source; without it each listener limits on its own."})
+    demo: bool = setting(False, "Feed realistic barrages over real areas.", (DEV,))
+    queue: str = setting(
+        "alertflow.alerts", "Work queue name (its dead-letter queue is NAME.dead).", BROKER)
+    queue_type: str = setting(
+        "quorum", "quorum (replicated, delivery limit) or classic.", (LISTEN, PROCESS))
+    delivery_limit: int = setting(
+        5, "Deliveries of a failing message before it is dead-lettered.", (LISTEN, PROCESS))
+    prefetch: int = setting(64, "Unacked messages a processor holds at once.", (PROCESS,))
+    key_prefix: str = setting(
+        "alertflow", "Prefix (hash tag) of every Redis key and channel.",
+        (LISTEN, PROCESS, NOTIFY, DEV))
+    locations: str = setting(
+        "bundled", "Location catalog: 'bundled', a JSON file or 'none'.", ALL)
+    strict_locations: bool = setting(
+        False, "Reject alerts naming locations outside the catalog (422).", (LISTEN, DEV))
+    host: str = setting("127.0.0.1", "Address to listen on.", ALL)
+    port: int = setting(8080, "Port to listen on.", (LISTEN, NOTIFY, DEV),
+                        role_defaults={NOTIFY: 8000, DEV: 8000})
+    http_port: int = setting(
+        8081, "Port of the processor's /healthz, /readyz, /metrics.", (PROCESS,))
+    tokens: dict[str, str] = setting(
+        "", "Source tokens as name1:secret1,name2:secret2.", (LISTEN, DEV), parse=_tokens,
+        repeatable="token", repeatable_help="Source token NAME:SECRET (repeatable).",
+        readme_name="`--token NAME:SECRET` / `--tokens`")
+    tokens_file: str = setting(
+        "", "File of NAME:SECRET lines (e.g. a mounted Secret), re-read when it changes: "
+        "rotation without restart.", (LISTEN,))
+    # Not an option yet: the notifier will take it (roles () offers it nowhere).
+    allowed_origins: str = setting(
+        "", "Browser origins besides the dashboard's own allowed to use Socket.IO and the HTTP "
+        "API, comma-separated (https://app.example.org); * is any.", ())
+    insecure_no_auth: bool = setting(
+        False, "Accept alerts without a token (never in production).", (LISTEN,))
+    max_body_bytes: int = setting(
+        1 << 20, "Largest request body accepted (413 above).", (LISTEN,))
+    max_alerts: int = setting(1000, "Most alerts in one request.", (LISTEN,))
+    max_age_s: int = setting(
+        86_400, "Oldest issued_at accepted, in seconds before now.", (LISTEN,))
+    max_ahead_s: int = setting(
+        300, "Furthest issued_at accepted, in seconds after now.", (LISTEN,))
+    confirm_timeout_s: float = setting(
+        5.0, "Seconds to wait for the broker's confirm before a 503.", (LISTEN,))
+    rate_limit: tuple[float, int] | None = setting(
+        "0", "Requests per second per source, RATE or RATE:BURST (429 above); 0 is unlimited.",
+        (LISTEN,), parse=_rate_limit)
+    dedup_ttl_s: int = setting(
+        86_400, "How long an alert id is remembered for dedup.", (PROCESS,))
+    stream_maxlen: int = setting(
+        100_000, "Events the replay stream keeps (about).", (PROCESS,))
+    sweep_interval_ms: int = setting(
+        100, "How often a processor closes ended windows.", (PROCESS, DEV))
+    max_client_backlog: int = setting(
+        256, "Packets queued for one client before the notifier drops it (it stopped reading).",
+        (NOTIFY,))
+    client_send_timeout_s: float = setting(
+        30.0, "Seconds sent data may stay unacknowledged before the connection is aborted.",
+        (NOTIFY,))
+    ping_interval_s: float = setting(
+        20.0, "Seconds between pings to each client; one unanswered for as long is gone.",
+        (NOTIFY,))
+    graceful_timeout_s: float = setting(
+        10.0, "Seconds to finish in-flight work after SIGTERM.", (LISTEN, PROCESS, NOTIFY))
+    log_level: str = setting("info", "debug, info, warning or error.", ALL)
+    log_format: str = setting("json", "json or console.", ALL, role_defaults={DEV: "console"})
+
+    def ingest_rules(self) -> IngestRules:
+        return IngestRules(max_alerts=self.max_alerts, max_age_s=self.max_age_s,
+                           max_ahead_s=self.max_ahead_s, strict_locations=self.strict_locations)
+
+
+DEFAULT_SETTINGS = Settings()
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """One setting: its field's name, type and default, and its `Option`."""
+
+    name: str  # the field's name; the option is `--` + name with `-` for `_`
+    type: Any
+    default: Any
+    option: Option
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def declared() -> list[Declared]:
+    """Every declared setting, in declaration order."""
+    hints = typing.get_type_hints(Settings)
+    return [
+        Declared(f.name, hints[f.name], getattr(DEFAULT_SETTINGS, f.name), f.metadata["option"])
+        for f in dataclasses.fields(Settings)
+    ]
+
+
+def for_role(role: str) -> list[Declared]:
+    return [d for d in declared() if role in d.option.roles]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"`{value}`" if value != "" else "—"
+
+
+def _readme_default(item: Declared) -> str:
+    """The default, per group of roles when they differ: "`8080` (listen), `8000` (notify, dev)"."""
+    groups: dict[str, list[str]] = {}
+    for role in item.option.roles:
+        groups.setdefault(_shown(item.option.default_for(role, item.default)), []).append(role)
+    if len(groups) == 1:
+        return next(iter(groups))
+    return ", ".join(f"{shown} ({', '.join(roles)})" for shown, roles in groups.items())
+
+
+def readme_table() -> str:
+    """README's settings table, in Markdown."""
+    rows = ["| option | default | roles | meaning |", "|---|---|---|---|"]
+    for item in declared():
+        option = item.option
+        if not option.roles:
+            continue
+        name = option.readme_name or f"`{item.flag}`"
+        roles = "all" if option.roles == ROLES else ", ".join(option.roles)
+        meaning = option.help + "".join(
+            f" {role}: {text}" for role, text in option.role_help.items())
+        rows.append(f"| {name} | {_readme_default(item)} | {roles} | {meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(readme_table(), end="")

@@ -20,6 +20,7 @@ from alertflow.domain.aggregation import AggregationState, Outcome
 from alertflow.domain.alert import Alert, encode_alert
 from alertflow.domain.history import EventFilter
 from alertflow.domain.locations import Catalog
+from alertflow.settings import DEFAULT_SETTINGS
 
 
 @dataclass(slots=True)
@@ -32,7 +33,11 @@ class _Message:
 class MemoryQueue:
     """A queue with manual acks, redelivery, a delivery limit and a dead-letter list."""
 
-    def __init__(self, delivery_limit: int = 5, prefetch: int = 64) -> None:
+    def __init__(
+        self,
+        delivery_limit: int = DEFAULT_SETTINGS.delivery_limit,
+        prefetch: int = DEFAULT_SETTINGS.prefetch,
+    ) -> None:
         self._delivery_limit = delivery_limit
         self._prefetch = prefetch
         self._ready_messages: asyncio.Queue[_Message] = asyncio.Queue()
@@ -108,7 +113,10 @@ class MemoryStateStore:
     """The aggregation rules over in-process state, with a bounded stream and subscribers."""
 
     def __init__(
-        self, catalog: Catalog, stream_maxlen: int = 100_000, dedup_ttl_s: int = 86_400
+        self,
+        catalog: Catalog,
+        stream_maxlen: int = DEFAULT_SETTINGS.stream_maxlen,
+        dedup_ttl_s: int = DEFAULT_SETTINGS.dedup_ttl_s,
     ) -> None:
         self._catalog = catalog
         self._state = AggregationState()

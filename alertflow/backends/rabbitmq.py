@@ -20,6 +20,7 @@ from pika.spec import Basic, BasicProperties
 
 from alertflow.backends.ports import BrokerUnavailable, MessageHandler, Verdict
 from alertflow.domain.alert import Alert, encode_alert
+from alertflow.settings import DEFAULT_SETTINGS
 
 log = structlog.get_logger("alertflow.rabbitmq")
 
@@ -28,9 +29,9 @@ log = structlog.get_logger("alertflow.rabbitmq")
 class QueueSpec:
     """The work queue and its dead-letter queue, declared identically by every role."""
 
-    name: str = "alertflow.alerts"
-    queue_type: str = "quorum"  # or "classic"
-    delivery_limit: int = 5
+    name: str = DEFAULT_SETTINGS.queue
+    queue_type: str = DEFAULT_SETTINGS.queue_type  # or "classic"
+    delivery_limit: int = DEFAULT_SETTINGS.delivery_limit
 
     @property
     def dead_letter_name(self) -> str:
@@ -154,7 +155,12 @@ class RabbitPublisher:
     only for its own delivery tags (RabbitMQ acks them in batches with `multiple`).
     """
 
-    def __init__(self, url: str, spec: QueueSpec, confirm_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        spec: QueueSpec,
+        confirm_timeout_s: float = DEFAULT_SETTINGS.confirm_timeout_s,
+    ) -> None:
         self._url = url
         self._spec = spec
         self._timeout = confirm_timeout_s
@@ -281,7 +287,9 @@ class RabbitConsumer:
     without acking, requeueing or burning delivery attempts.
     """
 
-    def __init__(self, url: str, spec: QueueSpec, prefetch: int = 64) -> None:
+    def __init__(
+        self, url: str, spec: QueueSpec, prefetch: int = DEFAULT_SETTINGS.prefetch
+    ) -> None:
         self._url = url
         self._spec = spec
         self._prefetch = prefetch

@@ -23,6 +23,7 @@ from alertflow.domain.aggregation import LocationInfo, Outcome, location_info, s
 from alertflow.domain.alert import Alert
 from alertflow.domain.history import EventFilter
 from alertflow.domain.locations import Catalog
+from alertflow.settings import DEFAULT_SETTINGS
 
 log = structlog.get_logger("alertflow.redis")
 
@@ -115,9 +116,9 @@ class RedisStateStore:
         client: aioredis.Redis,
         catalog: Catalog,
         *,
-        prefix: str = "alertflow",
-        stream_maxlen: int = 100_000,
-        dedup_ttl_s: int = 86_400,
+        prefix: str = DEFAULT_SETTINGS.key_prefix,
+        stream_maxlen: int = DEFAULT_SETTINGS.stream_maxlen,
+        dedup_ttl_s: int = DEFAULT_SETTINGS.dedup_ttl_s,
     ) -> None:
         self._redis = client
         self._catalog = catalog

@@ -114,10 +114,12 @@ class AlertRejected(Exception):
 
 @dataclass(frozen=True, slots=True)
 class IngestRules:
-    max_alerts: int = 1000
-    max_age_s: int = 86_400
-    max_ahead_s: int = 300
-    strict_locations: bool = False
+    """What the listener accepts; the values come from its settings (alertflow/settings.py)."""
+
+    max_alerts: int
+    max_age_s: int
+    max_ahead_s: int
+    strict_locations: bool
 
 
 _T = TypeVar("_T")

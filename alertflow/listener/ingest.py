@@ -23,6 +23,7 @@ from alertflow.domain.locations import Catalog
 from alertflow.listener.access import Access, audit, request_id
 from alertflow.listener.tokens import TokenRegistry
 from alertflow.roles.http import error
+from alertflow.settings import DEFAULT_SETTINGS
 
 log = structlog.get_logger("alertflow.listener")
 
@@ -34,9 +35,9 @@ Parser = Callable[..., list[Alert]]
 class ListenerConfig:
     tokens: Mapping[str, str] = field(default_factory=dict)  # name → secret
     insecure_no_auth: bool = False
-    max_body_bytes: int = 1 << 20
+    max_body_bytes: int = DEFAULT_SETTINGS.max_body_bytes
     retry_after_s: int = 1
-    rules: IngestRules = field(default_factory=IngestRules)
+    rules: IngestRules = field(default_factory=DEFAULT_SETTINGS.ingest_rules)
     # Requests per second per source and the burst allowed at once; None: unlimited.
     rate_limit: tuple[float, int] | None = None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from alertflow.settings import DEFAULT_SETTINGS
+
 Event = dict[str, Any]
 MAX_PACKET_BYTES = 64 * 1024  # what a client may send in one packet (subscriptions are small)
 MAX_SEQ = 2**63 - 1  # Redis stream ids are 64-bit: a larger `since` cannot name an event
@@ -17,7 +19,7 @@ class NotifierConfig:
     history_limit: int = 1_000
     # Packets (one per emit) waiting for one client's socket before it is dropped: a client
     # that stops reading must cost bounded memory and never hold the others back.
-    max_backlog: int = 256
+    max_backlog: int = DEFAULT_SETTINGS.max_client_backlog
     # What one client may send (subscribe, unsubscribe, anything else): each request costs a
     # snapshot, so a flood is refused, and dropped after `max_refusals` refusals in a row.
     client_rate: float = 5.0
@@ -25,4 +27,4 @@ class NotifierConfig:
     max_refusals: int = 20
     # Engine.IO pings each client this often and drops it when a pong is as late; engineio
     # also keeps each closed connection's ping timer (and its socket object) that long.
-    ping_interval_s: float = 20.0
+    ping_interval_s: float = DEFAULT_SETTINGS.ping_interval_s

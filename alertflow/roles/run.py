@@ -22,7 +22,7 @@ from alertflow.backends.ports import (
     RateLimiter,
     StateStore,
 )
-from alertflow.backends.rabbitmq import RabbitConsumer, RabbitPublisher
+from alertflow.backends.rabbitmq import QueueSpec, RabbitConsumer, RabbitPublisher
 from alertflow.backends.ratelimit import LocalRateLimiter, RedisRateLimiter
 from alertflow.backends.redis_store import RedisStateStore, connect
 from alertflow.catalog import load_catalog
@@ -53,6 +53,10 @@ def shutdown_on_signals() -> asyncio.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, shutdown.set)
     return shutdown
+
+
+def queue_spec(settings: Settings) -> QueueSpec:
+    return QueueSpec(settings.queue, settings.queue_type, settings.delivery_limit)
 
 
 def listener_config(settings: Settings) -> ListenerConfig:
@@ -97,7 +101,7 @@ async def listen(settings: Settings) -> None:
     shutdown = shutdown_on_signals()
     catalog = load_catalog(settings.locations)
     access = listener_access(settings, shared_limit=True)
-    publisher = RabbitPublisher(settings.amqp_url, settings.queue_spec(),
+    publisher = RabbitPublisher(settings.amqp_url, queue_spec(settings),
                                 settings.confirm_timeout_s)
     await publisher.start()
     await _wait_ready(publisher, 5)  # not required: /readyz says so until it connects
@@ -121,7 +125,7 @@ async def process(settings: Settings) -> None:
     shutdown = shutdown_on_signals()
     catalog = load_catalog(settings.locations)
     store = redis_store(settings, catalog)
-    consumer = RabbitConsumer(settings.amqp_url, settings.queue_spec(), settings.prefetch)
+    consumer = RabbitConsumer(settings.amqp_url, queue_spec(settings), settings.prefetch)
     processor = Processor(consumer, store, settings.sweep_interval_ms / 1000)
     http_stop = asyncio.Event()
     http = asyncio.create_task(serve_app(
@@ -197,9 +201,9 @@ async def dev(settings: Settings, *, use_amqp: bool, use_redis: bool, demo: bool
     publisher: AlertPublisher = memory_queue
     consumer: AlertConsumer = memory_queue
     if use_amqp:
-        publisher = RabbitPublisher(settings.amqp_url, settings.queue_spec(),
+        publisher = RabbitPublisher(settings.amqp_url, queue_spec(settings),
                                     settings.confirm_timeout_s)
-        consumer = RabbitConsumer(settings.amqp_url, settings.queue_spec(), settings.prefetch)
+        consumer = RabbitConsumer(settings.amqp_url, queue_spec(settings), settings.prefetch)
     store: StateStore
     feed: EventFeed
     if use_redis:

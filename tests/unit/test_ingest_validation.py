@@ -20,6 +20,7 @@ from alertflow.backends.memory import MemoryQueue
 from alertflow.domain.alert import IngestRules
 from alertflow.domain.locations import Catalog
 from alertflow.listener import ListenerConfig, create_listener_app
+from alertflow.settings import DEFAULT_SETTINGS, Settings
 
 TOKEN = "s3cret-token-0123456789"
 AUTH = f"Bearer {TOKEN}"
@@ -81,7 +82,7 @@ class Case:
     reason: str | tuple[str, ...]  # a substring of `reason`, or acceptable alternatives
     headers: dict[str, str] = field(default_factory=lambda: dict(JSON_HEADERS))
     route: str = "/v1/alerts"
-    rules: IngestRules = field(default_factory=IngestRules)
+    rules: IngestRules = field(default_factory=DEFAULT_SETTINGS.ingest_rules)
     response_headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -148,7 +149,7 @@ CASES = [
     case("batch-over-default-limit", barrage(1001), 422, "$",
          "batch of 1001 alerts exceeds the limit of 1000"),
     case("batch-over-small-limit", barrage(4), 422, "$",
-         "batch of 4 alerts exceeds the limit of 3", rules=IngestRules(max_alerts=3)),
+         "batch of 4 alerts exceeds the limit of 3", rules=Settings(max_alerts=3).ingest_rules()),
     case("barrage-bad-duration-in-middle", barrage(5, 2, duration_s=0), 422,
          "$[2].duration_s", "Expected `int` >= 1"),
     case("barrage-missing-locations-in-middle", barrage(5, 3, locations=DROP), 422,
@@ -178,7 +179,7 @@ CASES = [
     case("issued_at-ahead-of-tight-rule",
          lambda: encode(good_v1(issued_at=iso(timedelta(seconds=90)))),
          422, "$.issued_at", "is more than 60 s in the future",
-         rules=IngestRules(max_ahead_s=60)),
+         rules=Settings(max_ahead_s=60).ingest_rules()),
     # -- text content
     case("type-control-char", v1(type="mis\x07siles"), 422, "$.type", "control characters"),
     case("type-c1-control", v1(type="mis\x85siles"), 422, "$.type", "control characters"),
@@ -230,10 +231,10 @@ CASES = [
          headers=headers(Authorization=None), response_headers=UNAUTHORIZED),
     case("strict-unknown-location", v1(locations=[PLACE, "Atlantis"]), 422,
          "$.locations[1]", "unknown location 'Atlantis'",
-         rules=IngestRules(strict_locations=True)),
+         rules=Settings(strict_locations=True).ingest_rules()),
     case("strict-unknown-single-location", v1(locations=DROP, location="  Atlantis "), 422,
          "$.location", "unknown location 'Atlantis'",
-         rules=IngestRules(strict_locations=True)),
+         rules=Settings(strict_locations=True).ingest_rules()),
     # -- the legacy route
     case("legacy-duration-zero", legacy(duration=0), 422, "$.duration", "> 0",
          route="/api/alerts"),
@@ -263,7 +264,7 @@ CASES = [
          route="/api/alerts"),
     case("legacy-strict-unknown-location", legacy(location="Atlantis"), 422, "$.location",
          "unknown location 'Atlantis'", route="/api/alerts",
-         rules=IngestRules(strict_locations=True)),
+         rules=Settings(strict_locations=True).ingest_rules()),
     case("legacy-batch-bad-in-middle",
          lambda: encode([good_legacy(), good_legacy(duration=0), good_legacy()]), 422,
          "$[1].duration", "> 0", route="/api/alerts"),
@@ -328,7 +329,7 @@ def test_bad_request_is_rejected_and_nothing_enqueued(
 def test_oversized_chunked_body_is_413_without_content_length(
     route: str, make_client: Callable[[IngestRules], tuple[TestClient, MemoryQueue]]
 ) -> None:
-    client, queue = make_client(IngestRules())
+    client, queue = make_client(DEFAULT_SETTINGS.ingest_rules())
 
     def chunks() -> Iterator[bytes]:
         yield b'{"type": "'
@@ -346,7 +347,7 @@ def test_oversized_chunked_body_is_413_without_content_length(
 def test_body_at_the_limit_is_not_413(
     make_client: Callable[[IngestRules], tuple[TestClient, MemoryQueue]]
 ) -> None:
-    client, queue = make_client(IngestRules())
+    client, queue = make_client(DEFAULT_SETTINGS.ingest_rules())
     alert = encode(good_v1())
     padded = alert + b" " * ((1 << 20) - len(alert))
     assert len(padded) == 1 << 20
@@ -367,7 +368,7 @@ def test_control_good_request_is_accepted_and_enqueued(
     make_client: Callable[[IngestRules], tuple[TestClient, MemoryQueue]],
 ) -> None:
     """The positive control: the same client and queue do accept and count a good alert."""
-    client, queue = make_client(IngestRules())
+    client, queue = make_client(DEFAULT_SETTINGS.ingest_rules())
     response = client.post(route, content=body(),
                            headers=headers(**{"Content-Type": content_type}))
     assert response.status_code == 202, response.text
@@ -378,7 +379,7 @@ def test_control_good_request_is_accepted_and_enqueued(
 def test_a_valid_barrage_at_the_limit_is_accepted(
     make_client: Callable[[IngestRules], tuple[TestClient, MemoryQueue]]
 ) -> None:
-    client, queue = make_client(IngestRules(max_alerts=3))
+    client, queue = make_client(Settings(max_alerts=3).ingest_rules())
     response = client.post("/v1/alerts", content=barrage(3)(), headers=JSON_HEADERS)
     assert response.status_code == 202, response.text
     assert queue.depth() == 3

@@ -21,6 +21,7 @@ from alertflow.backends.memory import MemoryQueue
 from alertflow.domain.alert import Alert, IngestRules, decode_alert
 from alertflow.domain.locations import Catalog
 from alertflow.listener import ListenerConfig, create_listener_app
+from alertflow.settings import DEFAULT_SETTINGS, Settings
 
 TOKEN = "s3cret-token-0123456789"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
@@ -48,7 +49,8 @@ def make_client(catalog: Catalog) -> Iterator[Callable[..., Client]]:
 
     def make(rules: IngestRules | None = None) -> Client:
         queue = MemoryQueue()
-        config = ListenerConfig(tokens={"radar": TOKEN}, rules=rules or IngestRules())
+        config = ListenerConfig(tokens={"radar": TOKEN},
+                                rules=rules or DEFAULT_SETTINGS.ingest_rules())
         client = TestClient(create_listener_app(queue, catalog, config),
                             raise_server_exceptions=False)
         clients.append(client)
@@ -331,7 +333,7 @@ def test_unknown_legacy_location_is_accepted_and_listed(
 def test_strict_mode_still_accepts_known_names(
     make_client: Callable[..., Client], issued_ms: int
 ) -> None:
-    client, queue = make_client(IngestRules(strict_locations=True))
+    client, queue = make_client(Settings(strict_locations=True).ingest_rules())
     payload = post(client, "/v1/alerts", v1_alert(issued_ms, locations=["Abu Ghosh",
                                                                         "Абу-Гош"]))
     assert compared(single_message(queue, payload)) == expected(issued_ms)
