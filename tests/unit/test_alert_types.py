@@ -15,9 +15,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from alertflow.backends.memory import MemoryQueue
-from alertflow.domain.alert import Alert, IngestRules, decode_alert
+from alertflow.domain.alert import Alert, decode_alert
 from alertflow.domain.locations import Catalog
 from alertflow.listener import ListenerConfig, create_listener_app
+from alertflow.settings import DEFAULT_SETTINGS
 
 TOKEN = "s3cret-token-0123456789"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
@@ -28,7 +29,7 @@ PLACE = "אבו-גוש"
 def listener(catalog: Catalog) -> Iterator[tuple[TestClient, MemoryQueue]]:
     queue = MemoryQueue()
     app = create_listener_app(queue, catalog, ListenerConfig(tokens={"radar": TOKEN},
-                                                             rules=IngestRules()))
+                                                             rules=DEFAULT_SETTINGS.ingest_rules()))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, queue
 
