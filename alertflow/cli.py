@@ -15,7 +15,7 @@ import typer
 from alertflow import log_setup
 from alertflow.bench.cli import bench_app
 from alertflow.settings import Settings
-from alertflow.settings_cli import role_command
+from alertflow.settings_cli import role_command, role_group
 
 app = typer.Typer(
     help="alertflow: emergency alerts from sources to every screen within a second.",
@@ -88,6 +88,38 @@ def dev(settings: Settings, given: frozenset[str]) -> None:
     settings = dataclasses.replace(settings, insecure_no_auth=not settings.tokens)
     run.run(run.dev(settings, use_amqp="amqp_url" in given, use_redis="redis_url" in given,
                     demo=settings.demo))
+
+
+def push(settings: Settings, given: frozenset[str]) -> None:
+    """Send Web Push notifications to subscribed phones (`alertflow push keygen`: VAPID keys)."""
+    _start_logging(settings)
+    from alertflow.push import role
+    from alertflow.roles import run
+
+    try:
+        run.run(role.push(settings))
+    except (FileNotFoundError, PermissionError, ValueError) as exc:
+        typer.echo(f"alertflow push: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+push_app = role_group(app, "push", push)
+
+
+@push_app.command()
+def keygen(
+    out: Annotated[str, typer.Option("--out", help="Directory for vapid-private.pem.")] = ".",
+) -> None:
+    """Make a VAPID key pair: DIR/vapid-private.pem (mode 0600); prints the public key."""
+    from alertflow.push import vapid
+
+    try:
+        path, public = vapid.generate(out)
+    except FileExistsError:
+        typer.echo(f"{out}/vapid-private.pem exists; not overwriting a key in use", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"private key: {path}", err=True)
+    typer.echo(public)
 
 
 @app.command()

@@ -26,7 +26,7 @@ from alertflow.domain.ratelimit import parse_rate_limit
 
 ENV_PREFIX = "ALERTFLOW_"
 # Every role's command, in the order README lists them.
-ROLES: tuple[str, ...] = ("listen", "process", "notify", "dev")
+ROLES: tuple[str, ...] = ("listen", "process", "notify", "dev", "push")
 
 # Text given on the command line (and the values of the repeatable form) → the setting's value;
 # raises ValueError with a message for the user.
@@ -92,7 +92,15 @@ def _tokens(text: str, repeated: Sequence[str]) -> dict[str, str]:
     return parse_tokens(repeated, text)
 
 
-LISTEN, PROCESS, NOTIFY, DEV = ROLES
+def _origins(text: str, repeated: Sequence[str]) -> tuple[str, ...]:
+    items = [*repeated, *(item.strip() for item in text.split(",") if item.strip())]
+    for item in items:
+        if not item.startswith("http://127.0.0.1:"):
+            raise ValueError(f"{item!r}: only a local push service (http://127.0.0.1:PORT)")
+    return tuple(items)
+
+
+LISTEN, PROCESS, NOTIFY, DEV, PUSH = ROLES
 ALL = ROLES
 BROKER = (LISTEN, PROCESS, DEV)
 
@@ -106,7 +114,7 @@ class Settings:
     redis_url: str = setting(
         "redis://127.0.0.1:6379/0",
         "Redis URL: redis://, rediss:// or redis+sentinel://h1:p1,h2:p2/SERVICE/DB.",
-        (LISTEN, PROCESS, NOTIFY, DEV), role_defaults={DEV: None, LISTEN: ""},
+        (LISTEN, PROCESS, NOTIFY, DEV, PUSH), role_defaults={DEV: None, LISTEN: ""},
         role_help={DEV: "Use this Redis instead of the in-memory state.",
                    LISTEN: "Redis shared by all listeners for one --rate-limit budget per "
                    "source; without it each listener limits on its own."})
@@ -120,7 +128,7 @@ class Settings:
     prefetch: int = setting(64, "Unacked messages a processor holds at once.", (PROCESS,))
     key_prefix: str = setting(
         "alertflow", "Prefix (hash tag) of every Redis key and channel.",
-        (LISTEN, PROCESS, NOTIFY, DEV))
+        (LISTEN, PROCESS, NOTIFY, DEV, PUSH))
     locations: str = setting(
         "bundled", "Location catalog: 'bundled', a JSON file or 'none'.", ALL)
     strict_locations: bool = setting(
@@ -129,7 +137,8 @@ class Settings:
     port: int = setting(8080, "Port to listen on.", (LISTEN, NOTIFY, DEV),
                         role_defaults={NOTIFY: 8000, DEV: 8000})
     http_port: int = setting(
-        8081, "Port of the processor's /healthz, /readyz, /metrics.", (PROCESS,))
+        8081, "Port of /healthz, /readyz, /metrics (roles without a public port).",
+        (PROCESS, PUSH), role_defaults={PUSH: 8082})
     tokens: dict[str, str] = setting(
         "", "Source tokens as name1:secret1,name2:secret2.", (LISTEN, DEV), parse=_tokens,
         repeatable="token", repeatable_help="Source token NAME:SECRET (repeatable).",
@@ -170,8 +179,38 @@ class Settings:
     ping_interval_s: float = setting(
         20.0, "Seconds between pings to each client; one unanswered for as long is gone.",
         (NOTIFY,))
+    vapid_key_file: str = setting(
+        "/etc/alertflow/vapid/vapid-private.pem",
+        "VAPID private key, PEM (a mounted Secret; `alertflow push keygen` makes one).", (PUSH,))
+    vapid_subject: str = setting(
+        "mailto:alerts@example.invalid",
+        "Contact for the push services (RFC 8292 `sub`): mailto:… or https://….", (PUSH,))
+    vapid_public_key: str = setting(
+        "", "VAPID public key served at /v1/push/key; empty: Web Push is off.", (NOTIFY,))
+    push_subscriptions_per_hour: int = setting(
+        20, "New Web Push subscriptions per client address per hour (429 above).", (NOTIFY,))
+    push_test_origins: tuple[str, ...] = setting(
+        "", "TESTS ONLY: local push service origins (http://127.0.0.1:PORT) admitted although "
+        "the endpoint rules refuse loopback, comma-separated.", (NOTIFY, PUSH),
+        parse=_origins, repeatable="push_test_origin",
+        repeatable_help="TESTS ONLY: admit this local push service origin (repeatable).",
+        readme_name="`--push-test-origin` / `--push-test-origins`")
+    push_concurrency: int = setting(256, "Pushes in flight at once.", (PUSH,))
+    push_per_service: int = setting(128, "Connections to one push service.", (PUSH,))
+    push_group: str = setting("push", "Redis consumer group of the push role.", (PUSH,))
+    push_batch: int = setting(500, "Stream events read at once.", (PUSH,))
+    push_coalesce_ms: int = setting(
+        150, "After a first event, wait this long for the rest of a barrage (one notification "
+        "per phone).", (PUSH,))
+    push_reclaim_idle_s: float = setting(
+        30.0, "Events another push replica left unacknowledged and silent this long are taken "
+        "over (it crashed).", (PUSH,))
+    push_max_retry_s: float = setting(
+        120.0, "Retry a push answered 429/5xx at most this long (and never past its window).",
+        (PUSH,))
+    push_timeout_s: float = setting(10.0, "Timeout of one push request.", (PUSH,))
     graceful_timeout_s: float = setting(
-        10.0, "Seconds to finish in-flight work after SIGTERM.", (LISTEN, PROCESS, NOTIFY))
+        10.0, "Seconds to finish in-flight work after SIGTERM.", (LISTEN, PROCESS, NOTIFY, PUSH))
     log_level: str = setting("info", "debug, info, warning or error.", ALL)
     log_format: str = setting("json", "json or console.", ALL, role_defaults={DEV: "console"})
 

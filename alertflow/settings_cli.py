@@ -37,7 +37,8 @@ def _parameters(role: str, item: Declared) -> list[inspect.Parameter]:
         params.insert(0, inspect.Parameter(
             option.repeatable, inspect.Parameter.KEYWORD_ONLY, default=None,
             annotation=Annotated[list[str] | None, typer.Option(
-                f"--{option.repeatable}", help=option.repeatable_help, show_default=False)],
+                "--" + option.repeatable.replace("_", "-"), help=option.repeatable_help,
+                show_default=False)],
         ))
     return params
 
@@ -53,7 +54,7 @@ def _settings(role: str, ctx: typer.Context, values: dict[str, Any]) -> Settings
             try:
                 value = option.parse(value, repeated)
             except ValueError as exc:
-                hint = f"--{option.repeatable or item.flag[2:]}/{item.env}"
+                hint = f"--{(option.repeatable or item.flag[2:]).replace('_', '-')}/{item.env}"
                 raise typer.BadParameter(str(exc), ctx=ctx, param_hint=hint) from None
         if value is not None:
             fields[item.name] = value
@@ -69,21 +70,35 @@ def _given(ctx: typer.Context, role: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _role_function(role: str, main: RoleMain, skip_for_subcommands: bool = False) -> Any:
+    def command(ctx: typer.Context, **values: Any) -> None:
+        if skip_for_subcommands and ctx.invoked_subcommand is not None:
+            return
+        main(_settings(role, ctx, values), _given(ctx, role))
+
+    context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                annotation=typer.Context)
+    params = [p for item in for_role(role) for p in _parameters(role, item)]
+    command.__signature__ = inspect.Signature([context, *params])  # type: ignore[attr-defined]
+    command.__doc__ = main.__doc__
+    command.__name__ = role
+    return command
+
+
 def role_command(app: typer.Typer, role: str) -> Callable[[RoleMain], RoleMain]:
     """Register `main` as the command `role` of `app`, with the role's declared options."""
 
     def register(main: RoleMain) -> RoleMain:
-        def command(ctx: typer.Context, **values: Any) -> None:
-            main(_settings(role, ctx, values), _given(ctx, role))
-
-        context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                    annotation=typer.Context)
-        params = [p for item in for_role(role) for p in _parameters(role, item)]
-        command.__signature__ = inspect.Signature([context, *params])  # type: ignore[attr-defined]
-        command.__doc__ = main.__doc__
-        command.__name__ = role
-        app.command(name=role)(command)
+        app.command(name=role)(_role_function(role, main))
         return main
 
     return register
 
+
+def role_group(app: typer.Typer, role: str, main: RoleMain) -> typer.Typer:
+    """Like `role_command`, for a role that also has subcommands (`alertflow push keygen`):
+    `main` runs when the returned group is invoked without one."""
+    group = typer.Typer(add_completion=False, help=main.__doc__)
+    group.callback(invoke_without_command=True)(_role_function(role, main, True))
+    app.add_typer(group, name=role)
+    return group

@@ -31,6 +31,8 @@ from alertflow.listener import ListenerConfig, create_listener_app, create_liste
 from alertflow.listener.access import Access
 from alertflow.listener.tokens import TokenRegistry
 from alertflow.notifier import Notifier, NotifierConfig
+from alertflow.push.http import PushHttpConfig, push_routes
+from alertflow.push.store import PushStore
 from alertflow.roles.http import health_routes, serve_app
 from alertflow.roles.processor import Processor
 from alertflow.settings import Settings
@@ -184,8 +186,15 @@ async def notify(settings: Settings) -> None:
     store = redis_store(settings, catalog)
     feed = store.feed(connect(settings.redis_url))
     notifier = Notifier(store, feed, catalog, notifier_config(settings))
-    log.info("notifier serving", host=settings.host, port=settings.port)
-    await _serve_notifier(notifier, notifier.asgi_app(), settings, settings.port, shutdown, [])
+    push_store = PushStore(connect(settings.redis_url), settings.key_prefix)
+    routes = push_routes(push_store, catalog, PushHttpConfig(
+        settings.vapid_public_key, settings.push_subscriptions_per_hour,
+        frozenset(settings.push_test_origins)))
+    log.info("notifier serving", host=settings.host, port=settings.port,
+             web_push=bool(settings.vapid_public_key))
+    await _serve_notifier(notifier, notifier.asgi_app(extra_routes=routes), settings,
+                          settings.port, shutdown, [])
+    await push_store.close()
     await feed.close()
     await store.close()
     log.info("notifier stopped")

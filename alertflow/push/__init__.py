@@ -1,0 +1,1 @@
+"""Web Push to background phones: subscriptions, the `push` role and its sender."""
