@@ -143,11 +143,14 @@ class PushSender:
                     status = response.status
                     wait = _retry_after(response.headers.get("Retry-After"))
                     await response.read()
-            except RefusedAddress as exc:
-                metrics.failed.labels(status="refused_address").inc()
-                log.warning("push endpoint refused", endpoint=redact(sub.endpoint), reason=str(exc))
-                return GONE
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                refused = exc if isinstance(exc, RefusedAddress) else getattr(
+                    exc, "os_error", None)
+                if isinstance(refused, RefusedAddress):  # aiohttp wraps the resolver's error
+                    metrics.failed.labels(status="refused_address").inc()
+                    log.warning("push endpoint refused", endpoint=redact(sub.endpoint),
+                                reason=str(refused))
+                    return GONE
                 status, wait = 0, None
                 reason = type(exc).__name__
             else:

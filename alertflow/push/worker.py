@@ -210,25 +210,35 @@ class PushWorker:
 
     async def _run_jobs(self, jobs: list[_Job], received_at: float | None) -> None:
         queue = iter(jobs)
-        done: list[tuple[str, tuple[str, ...]]] = []
+        settled: list[tuple[str, tuple[str, ...]]] = []
+        flushing: asyncio.Task[None] | None = None
+
+        async def flush() -> None:
+            # Marks go out as soon as pushes settle, batched by what settles during one Redis
+            # round trip: if this process dies, only pushes in flight can be sent again.
+            while settled:
+                batch = settled[:]
+                settled.clear()
+                await self._store.finish(batch)
 
         async def work() -> None:
+            nonlocal flushing
             for job in queue:
                 outcome = await self._send(job.sub, job.message)
                 if outcome == SENT:
                     metrics.sent.inc()
                     if received_at is not None:
                         metrics.lag_seconds.observe(max(0.0, time.time() - received_at))
-                elif outcome == GONE:
-                    await self._store.delete(job.sub.id)
+                elif outcome == GONE and await self._store.delete(job.sub.id):
                     metrics.subscriptions_deleted.labels(reason="gone").inc()
                 # Sent, gone, refused or out of time: this notice is settled for them.
-                done.append((job.sub.id, job.message.claims))
-                if len(done) >= 16:  # few settled-but-unmarked if this process dies
-                    batch = done[:]
-                    done.clear()
-                    await self._store.finish(batch)
+                settled.append((job.sub.id, job.message.claims))
+                if flushing is None or flushing.done():
+                    if flushing is not None:
+                        flushing.result()  # a failed flush fails the batch (Redis is gone)
+                    flushing = asyncio.create_task(flush())
 
         await asyncio.gather(*(work() for _ in range(min(self._config.workers, len(jobs)))))
-        if done:
-            await self._store.finish(done)
+        if flushing is not None:
+            await flushing
+        await flush()
