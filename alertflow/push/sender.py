@@ -32,7 +32,7 @@ from alertflow.push.vapid import VapidSigner
 log = structlog.get_logger("alertflow.push")
 
 SENT, GONE, REJECTED, GAVE_UP = "sent", "gone", "rejected", "gave_up"
-MAX_BACKOFF_S = 30.0
+MAX_BACKOFF_S = 5.0  # an alert is worth little after a minute: keep trying often
 
 
 def _b64(text: str) -> bytes:

@@ -1,4 +1,4 @@
-"""The push sender against the local push service on 127.0.0.1 (VAPID checked, payload decrypted)."""
+"""The push sender against the local push service on 127.0.0.1 (VAPID checked, decrypted)."""
 
 from __future__ import annotations
 
