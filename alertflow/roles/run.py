@@ -31,7 +31,7 @@ from alertflow.listener import ListenerConfig, create_listener_app, create_liste
 from alertflow.listener.access import Access
 from alertflow.listener.tokens import TokenRegistry
 from alertflow.notifier import Notifier, NotifierConfig
-from alertflow.push.http import PushHttpConfig, push_routes
+from alertflow.notifier.routes.push import PushHttpConfig, push_routes
 from alertflow.push.store import PushStore
 from alertflow.roles.http import health_routes, serve_app
 from alertflow.roles.processor import Processor

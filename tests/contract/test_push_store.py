@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from alertflow.domain.locations import Catalog
 from alertflow.domain.push import PushSubscription, subscription_id
-from alertflow.push.http import PushHttpConfig, push_routes
+from alertflow.notifier.routes.push import PushHttpConfig, push_routes
 from alertflow.push.store import DONE, PushStore
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,6 @@
 """The notifier's HTTP routes, one module per resource; each module's `routes(context)` gives
-its routes, and `notifier_routes` lists them all (add a new module's routes there)."""
+its routes, and `notifier_routes` lists them all (add a new module's routes there). Web Push's
+routes (`push`) need the push store, so the notify role adds them itself when it is configured."""
 
 from __future__ import annotations
 

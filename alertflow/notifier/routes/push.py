@@ -1,4 +1,4 @@
-"""HTTP side of Web Push, served by the notifier: the VAPID public key and subscriptions.
+"""The notifier's Web Push routes: the VAPID public key and subscriptions (alertflow.push).
 
 `GET /v1/push/key`, `POST /v1/push/subscriptions` (create or update: same endpoint, same
 subscription), `DELETE /v1/push/subscriptions`. Nothing here connects to an endpoint: it is
