@@ -93,11 +93,10 @@ def dev(settings: Settings, given: frozenset[str]) -> None:
 def push(settings: Settings, given: frozenset[str]) -> None:
     """Send Web Push notifications to subscribed phones (`alertflow push keygen`: VAPID keys)."""
     _start_logging(settings)
-    from alertflow.push import role
     from alertflow.roles import run
 
     try:
-        run.run(role.push(settings))
+        run.run(run.push(settings))
     except (FileNotFoundError, PermissionError, ValueError) as exc:
         typer.echo(f"alertflow push: {exc}", err=True)
         raise typer.Exit(2) from None

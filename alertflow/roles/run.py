@@ -243,3 +243,10 @@ async def dev(settings: Settings, *, use_amqp: bool, use_redis: bool, demo: bool
     await _serve_notifier(notifier, app, settings, settings.port, shutdown, background)
     await publisher.close()
     await store.close()
+
+
+async def push(settings: Settings) -> None:
+    """The Web Push role (wiring in alertflow/push/role.py, which imports this module)."""
+    from alertflow.push.role import push as push_role
+
+    await push_role(settings)
