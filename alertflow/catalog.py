@@ -11,6 +11,13 @@ from alertflow.domain.locations import Catalog
 BUNDLED = "bundled"
 
 
+def load_aliases() -> dict[str, list[str]]:
+    """Other names for catalog places (data/aliases.json): exonyms and common spellings."""
+    text = resources.files("alertflow").joinpath("data/aliases.json").read_text("utf-8")
+    aliases: dict[str, list[str]] = json.loads(text)["aliases"]
+    return aliases
+
+
 def load_catalog(source: str = BUNDLED) -> Catalog:
     if source == "none":
         return Catalog.empty()
@@ -18,7 +25,8 @@ def load_catalog(source: str = BUNDLED) -> Catalog:
         text = resources.files("alertflow").joinpath("data/locations-il.json").read_text("utf-8")
     else:
         text = Path(source).read_text("utf-8")
-    return Catalog.from_records(json.loads(text))
+    # The aliases name places of the bundled catalog; another catalog uses those it has.
+    return Catalog.from_records(json.loads(text), aliases=load_aliases())
 
 
 def catalog_json(catalog: Catalog) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Literal, TypeVar
@@ -51,7 +52,8 @@ class AlertIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class LegacyAlertIn(msgspec.Struct):
-    """The seed's source format for `POST /api/alerts`; `duration` is in minutes."""
+    """The original sources' format for `POST /api/alerts`: `duration` in minutes, `timestamp`
+    the window's start (RFC 3339 or epoch seconds/milliseconds, up to 15 minutes ahead)."""
 
     location: LocationName
     type: AlertType
@@ -193,7 +195,7 @@ def _check_issued_at(path: str, issued_at: int, now_ms: int, rules: IngestRules)
 
 @dataclass(slots=True)
 class Placed:
-    """Where an alert's names led: area ids (or the unknown names as given) and how."""
+    """Where an alert's names led: area ids (or the unresolved names as given) and how."""
 
     locations: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
@@ -207,26 +209,34 @@ class Placed:
                 self.source_names[location] = written
 
 
-def _resolve_locations(
-    path: str, names: list[str], catalog: Catalog, rules: IngestRules
+def place_names(
+    path: str, names: Iterable[str], catalog: Catalog, rules: IngestRules,
+    *, single: bool = False,
 ) -> Placed:
+    """Resolve a source's place names (one area, a city's areas, a zone's, an alias, a close
+    spelling); an unknown or ambiguous name is kept as written and listed, or refused with
+    `strict_locations`. `path` is the JSON path of the list (or of the one name: `single`)."""
     placed = Placed()
-    single = path.endswith(".location")
     for index, name in enumerate(names):
         item_path = path if single else f"{path}[{index}]"
         _check_text(item_path, name)
         normalized = " ".join(name.split())
         if not normalized:
             raise AlertRejected(422, item_path, "is blank")
-        area_id = catalog.resolve(normalized)
-        if area_id is None:
-            if rules.strict_locations:
-                raise AlertRejected(422, item_path, f"unknown location {normalized!r}")
-            if normalized not in placed.unknown:
-                placed.unknown.append(normalized)
-            placed.add(normalized, normalized)
-        else:
-            placed.add(area_id, normalized)
+        resolution = catalog.resolve_name(normalized)
+        if resolution.found:
+            for area_id in resolution.areas:
+                placed.add(area_id, normalized)
+            continue
+        ambiguous = resolution.how == "ambiguous"
+        if rules.strict_locations:
+            what = "ambiguous" if ambiguous else "unknown"
+            raise AlertRejected(422, item_path, f"{what} location {normalized!r}")
+        if normalized not in placed.unknown:
+            placed.unknown.append(normalized)
+            if ambiguous:
+                placed.ambiguous.append(normalized)
+        placed.add(normalized, normalized)
     return placed
 
 
@@ -267,7 +277,8 @@ def _normalize_v1(
     _check_text(f"{path}.instructions", item.instructions, allow_newlines=True)
     issued_at = _ms(item.issued_at)
     _check_issued_at(f"{path}.issued_at", issued_at, now_ms, rules)
-    placed = _resolve_locations(names_path, names, catalog, rules)
+    placed = place_names(names_path, names, catalog, rules,
+                         single=item.locations is None)
     return Alert(
         id=item.id or str(uuid.uuid4()),
         kind=kind,
@@ -307,7 +318,7 @@ def parse_v1(
 
 
 def _legacy_id(source: str, item: LegacyAlertIn) -> str:
-    # The seed's sources send no id; the same report retried must stay one alert.
+    # These sources send no id; the same report retried must stay one alert.
     raw = _encoder.encode([source, item.location, item.type, item.timestamp, item.duration])
     return "legacy-" + hashlib.sha256(raw).hexdigest()[:32]
 
@@ -322,7 +333,7 @@ def _legacy_timestamp_ms(value: datetime | float) -> int:
 def parse_legacy(
     body: bytes, *, source: str, now_ms: int, catalog: Catalog, rules: IngestRules
 ) -> list[Alert]:
-    """Validate the seed's `{location, type, timestamp, duration}` body (duration in minutes)."""
+    """Validate a `{location, type, timestamp, duration}` body (duration in minutes)."""
     decoded = _decode(_legacy_decoder, body)
     items = [("$", decoded)] if isinstance(decoded, LegacyAlertIn) else None
     if items is None:
@@ -338,7 +349,7 @@ def parse_legacy(
         cancel = category == "all_clear"
         issued_at = _legacy_timestamp_ms(item.timestamp)
         _check_issued_at(f"{path}.timestamp", issued_at, now_ms, legacy_rules)
-        placed = _resolve_locations(f"{path}.location", [item.location], catalog, rules)
+        placed = place_names(f"{path}.location", [item.location], catalog, rules, single=True)
         alerts.append(
             Alert(
                 id=_legacy_id(source, item),

@@ -11,10 +11,10 @@ its titles first, since the titles are what tell an all-clear or an early warnin
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Final, Literal, get_args
+
+from alertflow.domain.text import words
 
 Category = Literal[
     "missiles", "hostile_aircraft", "earthquake", "tsunami", "infiltration", "hazmat",
@@ -127,29 +127,7 @@ CAP_CATEGORIES: Final[dict[str, Category]] = {
     "transport": GENERAL, "infra": GENERAL, "cbrne": "hazmat", "other": GENERAL,
 }
 
-# Dropped before comparing: punctuation, symbols, combining marks (niqqud, harakat) and the
-# Hebrew geresh/gershayim, which sources write as ׳ ״ ' " or leave out.
-_SEPARATORS = ("P", "S")
-_INVISIBLE = ("Mn", "Me", "Cf")
-_QUOTES = "'\"`\u05f3\u05f4\u2019\u2018\u201c\u201d"
-_SPACES = re.compile(r"\s+")
-
-
-def normalize(text: str) -> str:
-    """Case-, spacing- and punctuation-blind form of a name, for table lookups."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = []
-    for char in folded:
-        category = unicodedata.category(char)
-        if category in _INVISIBLE or char in _QUOTES:
-            # Marks and direction controls are not letters; quotes inside a word (כטב"ם)
-            # are abbreviation marks that sources write in several ways or leave out.
-            continue
-        if category.startswith(_SEPARATORS):
-            kept.append(" ")  # hyphens, slashes, commas separate words
-        else:
-            kept.append(char)
-    return _SPACES.sub(" ", "".join(kept)).strip()
+normalize = words  # the alias table's keys: case, spacing and punctuation never matter
 
 
 def _build(aliases: dict[Category, tuple[str, ...]]) -> dict[str, Category]:

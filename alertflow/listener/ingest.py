@@ -68,10 +68,21 @@ def is_json(content_type: str) -> bool:
 
 
 def accepted_answer(alerts: list[Alert]) -> dict[str, object]:
-    """The 202 body: the ids, and the names no catalog area matched."""
+    """The 202 body: the ids, how each name the source wrote resolved, and what did not."""
+    resolved: dict[str, list[str]] = {}
+    for alert in alerts:
+        unknown = set(alert.unknown_locations)
+        for location in alert.locations:
+            if location in unknown:
+                continue
+            areas = resolved.setdefault(alert.source_names.get(location, location), [])
+            if location not in areas:
+                areas.append(location)
     return {
         "accepted": len(alerts), "ids": [alert.id for alert in alerts],
+        "resolved": resolved,
         "unknown_locations": sorted({n for a in alerts for n in a.unknown_locations}),
+        "ambiguous_locations": sorted({n for a in alerts for n in a.ambiguous_locations}),
     }
 
 

@@ -20,11 +20,26 @@ def openapi_document() -> dict[str, Any]:
     components["Error"] = error_schema
     components["Accepted"] = {
         "type": "object",
-        "required": ["accepted", "ids", "unknown_locations"],
+        "required": ["accepted", "ids", "resolved", "unknown_locations",
+                     "ambiguous_locations"],
         "properties": {
             "accepted": {"type": "integer", "minimum": 1},
             "ids": {"type": "array", "items": {"type": "string"}},
-            "unknown_locations": {"type": "array", "items": {"type": "string"}},
+            "resolved": {
+                "type": "object",
+                "description": "Each place name as the source wrote it → the catalog areas it "
+                               "resolved to (one area, a split city's areas, a zone's areas).",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+            "unknown_locations": {
+                "type": "array", "items": {"type": "string"},
+                "description": "Names that resolved to no area (accepted as given, unless "
+                               "--strict-locations).",
+            },
+            "ambiguous_locations": {
+                "type": "array", "items": {"type": "string"},
+                "description": "Names that fit several places equally; kept unknown.",
+            },
         },
     }
 
