@@ -222,14 +222,18 @@ def test_listen_refuses_an_unusable_tokens_file_naming_the_line_not_the_secret(
 
     tokens = tmp_path / "tokens"
     tokens.write_text(f"hfc:{OLD}\n{NEW}\n")
+    # typer draws errors in a box as wide as the terminal: a wide one keeps each message (and
+    # any secret it might leak) on one line, whatever the length of the temporary path.
+    wide = {**os.environ, "COLUMNS": "10000"}
     result = subprocess.run([ALERTFLOW, "listen", "--tokens-file", str(tokens), "--port",
-                             str(free_port())], capture_output=True, text=True, timeout=60)
+                             str(free_port())], capture_output=True, text=True, timeout=60,
+                            env=wide)
     output = result.stdout + result.stderr
     assert result.returncode == 2 and "line 2" in output, output
     assert OLD not in output and NEW not in output
     missing = subprocess.run([ALERTFLOW, "listen", "--tokens-file", str(tmp_path / "nope"),
                               "--port", str(free_port())], capture_output=True, text=True,
-                             timeout=60)
+                             timeout=60, env=wide)
     assert missing.returncode == 2 and "nope" in missing.stdout + missing.stderr
 
 
