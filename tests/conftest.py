@@ -15,9 +15,9 @@ from urllib.parse import urlparse
 import pytest
 import redis.asyncio as aioredis
 
-from alertflow.bench.ports import free_port
 from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Catalog
+from alertflow.local_ports import free_port
 from tests.support import delete_keys
 
 AMQP_URL = os.environ.get("ALERTFLOW_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")

@@ -20,11 +20,11 @@ from typing import Any
 import pika
 import socketio
 
-# Re-exported: the bench deletes a run's queue and keys the same way the tests do.
-from alertflow.bench.deployment import delete_keys as delete_keys
-from alertflow.bench.deployment import delete_queues as delete_queues
-from alertflow.bench.deployment import delete_run_state
-from alertflow.bench.ports import free_port
+# Re-exported for the tests: the bench deletes a run's queue and keys the same way.
+from alertflow.backends.cleanup import delete_keys as delete_keys
+from alertflow.backends.cleanup import delete_queues as delete_queues
+from alertflow.backends.cleanup import delete_run_state
+from alertflow.local_ports import free_port
 
 ALERTFLOW = str(Path(sys.executable).parent / "alertflow")
 TOKEN = "e2e-source-token-0123456789"

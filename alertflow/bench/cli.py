@@ -1,4 +1,4 @@
-"""`alertflow bench SCENARIO`: the benchmark's command line (mounted in `alertflow.cli`)."""
+"""`alertflow bench SCENARIO`: the benchmark's command line (loaded by `alertflow.cli` when run)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from alertflow.bench.config import DEFAULT_AMQP_URL, DEFAULT_REDIS_URL, Close, Ingest, Load, Target
+from alertflow.cli import BENCH_HELP
 
 bench_app = typer.Typer(
-    help="Measure the pipeline end to end: POST → RabbitMQ → Redis → Socket.IO clients. "
-    "Prints one JSON line (stdout) and a table (stderr). Against a running deployment "
-    "(--listener-url, --notifier-url, --token) or roles it starts itself (--start).",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help=BENCH_HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
 
 _ENV = "ALERTFLOW_BENCH_"
@@ -56,7 +54,7 @@ Seed = Annotated[int, _opt("seed", "Seed of the location choice.")]
 Clients = Annotated[int, typer.Option("--clients", help="Socket.IO websocket clients.")]
 Rate = Annotated[float, typer.Option("--rate", help="Alerts per second, one per request.")]
 Duration = Annotated[float, typer.Option("--duration", help="Seconds of load.")]
-Window = Annotated[int, typer.Option("--window", help="Each alert's duration_s.")]
+AlertDuration = Annotated[int, typer.Option("--window", help="Each alert's duration_s.")]
 Concurrency = Annotated[int, typer.Option(
     "--connect-concurrency", help="Client handshakes in flight, each until its snapshot.")]
 Drain = Annotated[float, typer.Option(
@@ -143,7 +141,8 @@ def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
         processors: Processors = 1, notifiers: Notifiers = 1,
         role_log_level: RoleLogLevel = "info", log_dir: LogDir = "", py_spy: PySpy = "",
         clients: Clients = clients, rate: Rate = rate, duration: Duration = duration,
-        window: Window = window, deflate: Deflate = True, connect_concurrency: Concurrency = 50,
+        window: AlertDuration = window, deflate: Deflate = True,
+        connect_concurrency: Concurrency = 50,
         drain_timeout: Drain = drain_timeout, seed: Seed = 4, append: Append = "",
     ) -> None:
         target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
@@ -181,7 +180,7 @@ def ingest(
     mode: Annotated[list[str] | None, typer.Option(
         "--mode", help="single and/or barrage (repeatable; default both).",
         show_default=False)] = None,
-    window: Window = 3600, drain_timeout: Drain = 300.0, seed: Seed = 4, append: Append = "",
+    window: AlertDuration = 3600, drain_timeout: Drain = 300.0, seed: Seed = 4, append: Append = "",
 ) -> None:
     """Accepted alerts/s with 32 posters (single alerts, then barrages); each must come out."""
     modes = tuple(mode or ("single", "barrage"))

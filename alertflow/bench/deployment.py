@@ -20,14 +20,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
 
+from alertflow.backends.cleanup import delete_run_state
 from alertflow.bench.config import Target
 from alertflow.bench.measure import pid_listening_on
-from alertflow.bench.ports import free_port
+from alertflow.local_ports import free_port
 
 
 def _local_port(url: str, default: int) -> int | None:
@@ -205,48 +205,3 @@ async def _wait_ready(deployment: Deployment, timeout: float) -> None:
                     raise RuntimeError(f"{role.name} not ready after {timeout:g} s:\n"
                                        f"{role.log_tail()}")
                 await asyncio.sleep(0.1)
-
-
-def delete_queues(amqp_url: str, queue: str) -> None:
-    """Delete a run's queue and its dead-letter queue (the tests use it too)."""
-    import pika
-
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        channel = connection.channel()
-        for name in (queue, queue + ".dead"):
-            channel.queue_delete(name)
-    finally:
-        connection.close()
-
-
-async def delete_keys(client: Any, prefix: str) -> None:
-    """Delete every Redis key under a run's prefix, a thousand at a time (the tests use it too)."""
-    batch: list[bytes] = []
-    async for key in client.scan_iter(match="{" + prefix + "}:*", count=1000):
-        batch.append(key)
-        if len(batch) >= 1000:
-            await client.delete(*batch)
-            batch = []
-    if batch:
-        await client.delete(*batch)
-
-
-async def delete_run_state(amqp_url: str, queue: str, redis_url: str, prefix: str) -> None:
-    """Delete a run's queues and Redis keys, best effort (the tests use it too).
-
-    Runs share the servers, and keys left behind slow every later cleanup's SCAN: 450,000
-    stray keys made each one take 0.85 s and a test suite run five minutes longer.
-    """
-    import redis.asyncio as aioredis
-
-    with contextlib.suppress(Exception):
-        await asyncio.to_thread(delete_queues, amqp_url, queue)
-    # Timeouts: a Redis that a chaos test stopped must not hold the cleanup up forever.
-    client = aioredis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        await delete_keys(client, prefix)
-    except Exception:  # cleanup is best effort; the prefix is unique to the run
-        pass
-    finally:
-        await client.aclose()

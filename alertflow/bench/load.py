@@ -88,7 +88,7 @@ class Poster:
         self._url = listener_url.rstrip("/") + "/v1/alerts"
         self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         # "Sent" is when the request's headers reached the socket, not when aiohttp was asked
-        # to send it: its request machinery takes a few hundred µs of the bench's own CPU.
+        # to send it: its request machinery costs the bench CPU of its own (docs/benchmarks.md).
         on_the_wire = aiohttp.TraceConfig()
         on_the_wire.on_request_headers_sent.append(_stamp_headers_sent)
         self._session = aiohttp.ClientSession(

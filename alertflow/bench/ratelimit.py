@@ -24,11 +24,11 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
+from alertflow.backends.cleanup import delete_keys, delete_queues
 from alertflow.backends.ratelimit import LocalRateLimiter, RedisRateLimiter
 from alertflow.backends.redis_store import connect
-from alertflow.bench.deployment import delete_keys, delete_queues
 from alertflow.bench.measure import CpuMeter, percentiles
-from alertflow.bench.ports import free_port
+from alertflow.local_ports import free_port
 
 MODES = ("off", "local", "shared")
 

@@ -22,7 +22,7 @@ POLL_S = 0.02
 SERVICES = ("rabbitmq", "redis")
 
 
-class Window:
+class MeasuredInterval:
     """The measured part of a run: CPU seconds of every process, and py-spy if asked."""
 
     def __init__(self, running: Deployment, target: Target) -> None:
@@ -187,8 +187,8 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
             clients, before = await _connect(swarm, running, load.clients, load.connect_timeout_s)
             await asyncio.sleep(load.settle_s)
             memory = _memory(running, swarm, before)
-            window = Window(running, target)
-            window.start()
+            measured = MeasuredInterval(running, target)
+            measured.start()
             started = time.monotonic()
             count = max(1, round(load.rate * load.duration_s))
             await poster.at_rate(lambda _i: factory.alert(), count, load.rate)
@@ -197,7 +197,7 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
             live = swarm.live()
             drained = await _wait(lambda: all(c.opens >= accepted for c in live),
                                   load.drain_timeout_s, running.check_alive)
-            cpu = window.stop()
+            cpu = measured.stop()
             wall_s = time.monotonic() - started
         finally:
             await poster.close()
@@ -223,7 +223,7 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
         "deliveries_per_notifier_cpu_s": _per_cpu(delivered, cpu, "notifier"),
         **_delivery(swarm, posted.accepted), "drained": drained,
         "cpu": cpu, **memory, "wall_s": round(wall_s, 2),
-        **window.report(),
+        **measured.report(),
     }
 
 
@@ -237,8 +237,8 @@ async def close(target: Target, spec: Close) -> dict[str, Any]:
         poster = Poster(running.listener_url, running.token)
         try:
             clients, _ = await _connect(swarm, running, spec.clients, 60)
-            window = Window(running, target)
-            window.start()
+            measured = MeasuredInterval(running, target)
+            measured.start()
             started = time.monotonic()
             await poster.at_rate(
                 lambda i: factory.alert(locations[i], spec.min_window_s + i % span_s),
@@ -247,7 +247,7 @@ async def close(target: Target, spec: Close) -> dict[str, Any]:
             live = swarm.live()
             drained = await _wait(lambda: all(c.closes >= accepted for c in live),
                                   spec.max_window_s + spec.drain_timeout_s, running.check_alive)
-            cpu = window.stop()
+            cpu = measured.stop()
             wall_s = time.monotonic() - started
         finally:
             await poster.close()
@@ -264,7 +264,7 @@ async def close(target: Target, spec: Close) -> dict[str, Any]:
         "closes": swarm.received_closes(),
         **_delivery(swarm, posted.accepted, closes=True), "drained": drained,
         "cpu": cpu, "wall_s": round(wall_s, 2),
-        **window.report(),
+        **measured.report(),
     }
 
 
@@ -277,8 +277,8 @@ async def ingest(target: Target, spec: Ingest) -> dict[str, Any]:
         posters: list[Poster] = []
         try:
             clients, _ = await _connect(swarm, running, 1, 60)
-            window = Window(running, target)
-            window.start()
+            measured = MeasuredInterval(running, target)
+            measured.start()
             started = time.monotonic()
             for mode in spec.modes:
                 size = 1 if mode == "single" else spec.barrage
@@ -308,7 +308,7 @@ async def ingest(target: Target, spec: Ingest) -> dict[str, Any]:
             drained = await _wait(lambda: all(c.opens >= accepted for c in live),
                                   spec.drain_timeout_s, running.check_alive)
             drain_s = time.monotonic() - posting_done
-            cpu = window.stop()
+            cpu = measured.stop()
             wall_s = time.monotonic() - started
         finally:
             for poster in posters:
@@ -329,5 +329,5 @@ async def ingest(target: Target, spec: Ingest) -> dict[str, Any]:
         if last > first_sent else 0.0,
         "alerts_per_processor_cpu_s": _per_cpu(accepted, cpu, "processor"),
         "cpu": cpu, "wall_s": round(wall_s, 2),
-        **window.report(),
+        **measured.report(),
     }

@@ -2,8 +2,9 @@
 
 The benchmark measures when each client receives each event, so the clients must cost far less
 than the server they measure: a client that takes its time inflates the latency it reports.
-Through aiohttp (a task per client, an `await ws.receive()` per message) a message cost about
-21 µs of CPU here, twice the notifier's cost to send it. Each client is therefore an
+Through aiohttp (a task per client, an `await ws.receive()` per message) a client spent more
+CPU per message than the notifier spends sending it (docs/benchmarks.md, "The clients"). Each
+client is therefore an
 `asyncio.Protocol` driven by the event loop's callbacks — no task and no `await` per client or
 per message — and `data_received` does the websocket work by hand:
 

@@ -38,7 +38,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alertflow.bench.ports import free_port
+from alertflow.local_ports import free_port
 
 try:  # optional locally, required under CI (see need_module)
     import kubernetes_validate

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from wsproto.frame_protocol import FrameProtocol
 
-from alertflow.bench.ports import free_port
+from alertflow.local_ports import free_port
 from alertflow.notifier.direct_send import Transports, websocket_text_frame
 from alertflow.roles.http import serve_app
 

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 import structlog
 
-from alertflow.bench.ports import free_port
+from alertflow.local_ports import free_port
 from alertflow.notifier import versions
 from alertflow.notifier.direct_send import Transports
 from alertflow.roles.http import serve_app

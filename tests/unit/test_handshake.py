@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from alertflow.bench.ports import free_port
+from alertflow.local_ports import free_port
 from alertflow.notifier.handshake import decline_extensions, without_compression
 from alertflow.roles.http import serve_app
 

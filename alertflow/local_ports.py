@@ -1,4 +1,7 @@
-"""Free TCP ports for roles started by the benchmark and the tests.
+"""Free TCP ports for roles started on this machine by the benchmark and the tests.
+
+Not part of the product (no role imports it); it lives outside alertflow.bench so the tests can
+use it without importing the benchmark.
 
 A port is only reserved once the role binds it, which happens seconds after it is picked, so
 two hazards have to be designed out: the kernel handing the same port to the next caller (it
