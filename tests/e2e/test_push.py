@@ -23,10 +23,10 @@ import aiohttp
 import pytest
 import redis
 
-from alertflow.bench.push_service import LocalPushService, ThreadedPushService
 from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Area
 from alertflow.domain.push import subscription_id
+from alertflow.local_push_service import LocalPushService, ThreadedPushService
 from tests.conftest import free_port
 from tests.e2e.conftest import Pipeline, alert_body, start_roles, stop_all
 from tests.support import ALERTFLOW, Role, metrics, wait_ready

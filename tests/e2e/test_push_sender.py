@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 from py_vapid import Vapid02
 
-from alertflow.bench.push_service import LocalPushService
 from alertflow.domain.locations import Catalog
 from alertflow.domain.push import PushSubscription, parse_push_subscription
 from alertflow.domain.push_messages import OPEN, Message, Notice, build_message
+from alertflow.local_push_service import LocalPushService
 from alertflow.push.sender import GAVE_UP, GONE, REJECTED, SENT, PushSender, SenderConfig
 from alertflow.push.vapid import VapidSigner
 

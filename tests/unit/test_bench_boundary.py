@@ -19,9 +19,11 @@ def test_the_product_loads_neither_the_bench_nor_its_extra() -> None:
     code = (
         "import sys\n"
         "import alertflow.cli, alertflow.roles.run, alertflow.notifier, alertflow.listener\n"
+        "import alertflow.push\n"
         "from typer.testing import CliRunner\n"
         "assert CliRunner().invoke(alertflow.cli.app, ['--help']).exit_code == 0\n"
-        "print(sorted(m for m in sys.modules if m.startswith('alertflow.bench') or m == 'psutil'))"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m.startswith(('alertflow.bench', 'alertflow.local_')) or m == 'psutil'))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)

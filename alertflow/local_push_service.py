@@ -1,5 +1,8 @@
 """A local Web Push service (RFC 8030) for the tests and `alertflow bench push`; not the product.
 
+No role imports it; it lives outside alertflow.bench so the tests can use it without importing
+the benchmark (like alertflow/local_ports.py).
+
 It stands in for the browsers' push services on 127.0.0.1 only: it hands out subscriptions
 (endpoint + a P-256 key pair and auth secret of a pretend browser), and for each push checks
 what a real one checks — the VAPID JWT (RFC 8292: ES256 signature against the application
