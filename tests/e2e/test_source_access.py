@@ -237,3 +237,25 @@ def test_listen_refuses_an_unusable_tokens_file_naming_the_line_not_the_secret(
     assert missing.returncode == 2 and "nope" in missing.stdout + missing.stderr
 
 
+
+
+async def test_without_redis_a_listener_keeps_limiting_on_its_own(
+    tmp_path: Path, rabbitmq: str,
+) -> None:
+    """Redis unreachable: neither open (no limit) nor closed (every request refused)."""
+    queue = "norl" + uuid.uuid4().hex[:10]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    role = Role("listener", ["listen", "--amqp-url", rabbitmq, "--queue", queue, "--port",
+                             str(port), "--token", f"hfc:{OLD}", "--rate-limit", "0.01:3",
+                             "--redis-url", f"redis://127.0.0.1:{free_port()}/0"], tmp_path)
+    try:
+        wait_ready(url, role)
+        async with aiohttp.ClientSession() as session:
+            statuses = [await post(session, url, OLD) for _ in range(6)]
+        assert statuses == [202, 202, 202, 429, 429, 429]
+        assert metrics(url)["alertflow_rate_limit_shared"] == 0.0
+        assert "limiting per listener" in role.log()
+    finally:
+        role.terminate()
+        delete_queues(rabbitmq, queue)
