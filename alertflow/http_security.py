@@ -14,11 +14,13 @@ which other origins may use it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from alertflow.domain.origins import AllowedOrigins
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -32,55 +34,6 @@ PERMISSIONS_POLICY = ("accelerometer=(), autoplay=(self), camera=(), display-cap
                       "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
                       "payment=(), usb=()")
 IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-@dataclass(frozen=True, slots=True)
-class AllowedOrigins:
-    """Origins other than the page's own that may call the notifier from a browser."""
-
-    origins: tuple[str, ...] = ()
-    any: bool = False
-
-    @classmethod
-    def parse(cls, text: str) -> AllowedOrigins:
-        """`` (own origin only), `*` (any), or a comma-separated list of scheme://host[:port]."""
-        items = [item.strip() for item in text.split(",") if item.strip()]
-        if "*" in items:
-            if len(items) > 1:
-                raise ValueError("'*' allows every origin: give it alone")
-            return cls(any=True)
-        origins = []
-        for item in items:
-            parts = urlsplit(item)
-            if (parts.scheme not in ("http", "https") or not parts.hostname
-                    or parts.path not in ("", "/") or parts.query or parts.fragment
-                    or parts.username or parts.password):
-                raise ValueError(f"{item!r}: an origin is scheme://host[:port], e.g. "
-                                 "https://app.example.org")
-            origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
-        return cls(tuple(dict.fromkeys(origins)))
-
-    def allows(self, origin: str, own: str | None) -> bool:
-        return self.any or origin == own or origin in self.origins
-
-    def socketio_rule(self) -> Callable[[str, dict[str, Any]], bool]:
-        """python-socketio's `cors_allowed_origins`: checked on polling and websocket alike."""
-
-        def allowed(origin: str, environ: dict[str, Any]) -> bool:
-            host = environ.get("HTTP_HOST")
-            own = f"{environ.get('wsgi.url_scheme', 'http')}://{host}" if host else None
-            return self.allows(origin, own) or _forwarded_origin(environ) == origin
-
-        return allowed
-
-
-def _forwarded_origin(environ: dict[str, Any]) -> str | None:
-    """The page's origin as a TLS-terminating proxy saw it (X-Forwarded-Proto/Host)."""
-    proto = environ.get("HTTP_X_FORWARDED_PROTO")
-    if not proto:
-        return None
-    host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST")
-    return f"{proto.split(',')[0].strip()}://{host.split(',')[0].strip()}" if host else None
 
 
 def content_security_policy(host: str | None) -> str:
@@ -139,3 +92,13 @@ def security_headers(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send_with_headers)
 
     return with_headers
+
+
+def cors_middleware(allowed: AllowedOrigins) -> list[Middleware]:
+    """CORS for the HTTP API (read-only GETs): listed origins, or any with `*`; never with
+    credentials. None at all by default: same-origin pages need none."""
+    if not allowed.any and not allowed.origins:
+        return []
+    return [Middleware(CORSMiddleware, allow_origins=["*"] if allowed.any
+                       else list(allowed.origins), allow_methods=["GET", "HEAD"],
+                       allow_credentials=False, max_age=600)]

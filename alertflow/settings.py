@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alertflow.domain.alert import IngestRules
+from alertflow.domain.origins import AllowedOrigins
 from alertflow.domain.ratelimit import parse_rate_limit
 
 ENV_PREFIX = "ALERTFLOW_"
@@ -71,6 +72,10 @@ def setting(
 
 def _rate_limit(text: str, _: Sequence[str]) -> tuple[float, int] | None:
     return parse_rate_limit(text)
+
+
+def _origins(text: str, _: Sequence[str]) -> AllowedOrigins:
+    return AllowedOrigins.parse(text)
 
 
 def parse_tokens(repeated: Sequence[str] | None, joined: str) -> dict[str, str]:
@@ -146,10 +151,10 @@ class Settings:
     tokens_file: str = setting(
         "", "File of NAME:SECRET lines (e.g. a mounted Secret), re-read when it changes: "
         "rotation without restart.", (LISTEN,))
-    # Not an option yet: the notifier will take it (roles () offers it nowhere).
-    allowed_origins: str = setting(
+    allowed_origins: AllowedOrigins = setting(
         "", "Browser origins besides the dashboard's own allowed to use Socket.IO and the HTTP "
-        "API, comma-separated (https://app.example.org); * is any.", ())
+        "API, comma-separated (https://app.example.org); * is any.", (NOTIFY, DEV),
+        parse=_origins, role_defaults={DEV: "*"})
     insecure_no_auth: bool = setting(
         False, "Accept alerts without a token (never in production).", (LISTEN,))
     max_body_bytes: int = setting(

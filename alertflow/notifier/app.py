@@ -1,5 +1,5 @@
 """The notifier's ASGI app: Socket.IO at /socket.io/ behind the packet guard, the HTTP routes,
-health, and the dashboard's static files at /."""
+health, and the dashboard at / — every answer with the security headers (http_security)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from alertflow import metrics
+from alertflow.domain.origins import AllowedOrigins
+from alertflow.http_security import cors_middleware, security_headers
 from alertflow.notifier.config import MAX_PACKET_BYTES
+from alertflow.notifier.dashboard_page import page_routes
 from alertflow.notifier.direct_send import Transports
 from alertflow.notifier.handshake import without_compression
 from alertflow.notifier.packet_guard import packet_guard
@@ -35,7 +38,10 @@ def _refused(scope: Any, reason: str, frame: str) -> None:
 
 
 def notifier_asgi_app(sio: socketio.AsyncServer, transports: Transports,
-                      routes: list[BaseRoute], readiness: ReadinessCheck) -> Any:
-    starlette = Starlette(routes=[*routes, *health_routes(readiness), dashboard()])
-    return without_compression(transports.middleware(packet_guard(
-        socketio.ASGIApp(sio, other_asgi_app=starlette), MAX_PACKET_BYTES, _refused)))
+                      routes: list[BaseRoute], readiness: ReadinessCheck,
+                      allowed_origins: AllowedOrigins) -> Any:
+    starlette = Starlette(
+        routes=[*routes, *health_routes(readiness), *page_routes(DASHBOARD_DIR), dashboard()],
+        middleware=cors_middleware(allowed_origins))
+    return security_headers(without_compression(transports.middleware(packet_guard(
+        socketio.ASGIApp(sio, other_asgi_app=starlette), MAX_PACKET_BYTES, _refused))))

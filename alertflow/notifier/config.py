@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from alertflow.domain.origins import AllowedOrigins
 from alertflow.settings import DEFAULT_SETTINGS
 
 Event = dict[str, Any]
@@ -28,3 +29,5 @@ class NotifierConfig:
     # Engine.IO pings each client this often and drops it when a pong is as late; engineio
     # also keeps each closed connection's ping timer (and its socket object) that long.
     ping_interval_s: float = DEFAULT_SETTINGS.ping_interval_s
+    # Browser origins besides the page's own (--allowed-origins).
+    allowed_origins: AllowedOrigins = field(default_factory=AllowedOrigins)

@@ -39,7 +39,10 @@ class Notifier:
         self._catalog = catalog
         self._config = config or NotifierConfig()
         self.sio = socketio.AsyncServer(
-            async_mode="asgi", cors_allowed_origins="*", max_http_buffer_size=MAX_PACKET_BYTES,
+            async_mode="asgi", max_http_buffer_size=MAX_PACKET_BYTES,
+            # The page's own origin and the listed ones; never with credentials (no cookies).
+            cors_allowed_origins=self._config.allowed_origins.socketio_rule(),
+            cors_credentials=False,
             ping_interval=self._config.ping_interval_s,
             ping_timeout=self._config.ping_interval_s,
             # The protocol is websocket-only (docs/protocol.md, the dashboard): long-polling
@@ -112,4 +115,4 @@ class Notifier:
                  readiness: ReadinessCheck | None = None) -> Any:
         return notifier_asgi_app(self.sio, self._transports,
                                  [*extra_routes, *self.routes()],
-                                 readiness or self.readiness)
+                                 readiness or self.readiness, self._config.allowed_origins)

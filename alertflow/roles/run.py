@@ -69,7 +69,8 @@ def listener_config(settings: Settings) -> ListenerConfig:
 
 def notifier_config(settings: Settings) -> NotifierConfig:
     return NotifierConfig(max_backlog=settings.max_client_backlog,
-                          ping_interval_s=settings.ping_interval_s)
+                          ping_interval_s=settings.ping_interval_s,
+                          allowed_origins=settings.allowed_origins)
 
 
 def redis_store(settings: Settings, catalog: Catalog) -> RedisStateStore:

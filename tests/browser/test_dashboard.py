@@ -40,8 +40,10 @@ def test_an_alert_appears_counts_down_and_leaves_when_it_closes(
     row(page, ABU_GHOSH).wait_for(timeout=TIMEOUT_MS)
     assert "Abu Ghosh" in row(page, ABU_GHOSH).inner_text()
     # Screen readers hear it; sounds stay off until the user turns them on.
+    # Functions, not expression strings: Playwright evaluates strings with eval(), which the
+    # page's CSP (no 'unsafe-eval') forbids.
     page.wait_for_function(
-        "document.querySelector('#announce-polite').textContent.includes('Abu Ghosh')"
+        "() => document.querySelector('#announce-polite').textContent.includes('Abu Ghosh')"
         " || document.querySelector('#announce-assertive').textContent.includes('Abu Ghosh')",
         timeout=TIMEOUT_MS)
     assert page.get_attribute("#sound-toggle", "aria-pressed") == "false"
@@ -146,7 +148,7 @@ def test_a_barrage_renders_on_desktop_and_phone(
     out.mkdir(parents=True, exist_ok=True)
     for name, page, off_machine in pages:
         page.wait_for_function(
-            "document.querySelectorAll('#active-list li[data-location]').length >= 40",
+            "() => document.querySelectorAll('#active-list li[data-location]').length >= 40",
             timeout=TIMEOUT_MS)
         assert page.locator("#map .area.active").count() >= 40
         page.wait_for_timeout(1_500)  # let the highlight animations settle

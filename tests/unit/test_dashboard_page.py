@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from alertflow.dashboard_page import fingerprinted_page
+from alertflow.notifier.dashboard_page import fingerprinted_page
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "alertflow" / "dashboard"
 

@@ -9,7 +9,8 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from alertflow.http_security import AllowedOrigins, content_security_policy, security_headers
+from alertflow.domain.origins import AllowedOrigins
+from alertflow.http_security import content_security_policy, security_headers
 
 
 async def _text(_request: object) -> Response:
