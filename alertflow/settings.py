@@ -74,7 +74,7 @@ def _rate_limit(text: str, _: Sequence[str]) -> tuple[float, int] | None:
     return parse_rate_limit(text)
 
 
-def _origins(text: str, _: Sequence[str]) -> AllowedOrigins:
+def _allowed_origins(text: str, _: Sequence[str]) -> AllowedOrigins:
     return AllowedOrigins.parse(text)
 
 
@@ -154,7 +154,7 @@ class Settings:
     allowed_origins: AllowedOrigins = setting(
         "", "Browser origins besides the dashboard's own allowed to use Socket.IO and the HTTP "
         "API, comma-separated (https://app.example.org); * is any.", (NOTIFY, DEV),
-        parse=_origins, role_defaults={DEV: "*"})
+        parse=_allowed_origins, role_defaults={DEV: "*"})
     insecure_no_auth: bool = setting(
         False, "Accept alerts without a token (never in production).", (LISTEN,))
     max_body_bytes: int = setting(
