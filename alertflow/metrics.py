@@ -22,10 +22,11 @@ broker_confirm_seconds = Histogram(
 )
 broker_connected = Gauge("alertflow_broker_connected", "1 while connected to RabbitMQ.")
 redis_connected = Gauge("alertflow_redis_connected", "1 while Redis answers.")
+# Labelled so that only listeners configured with a shared limit export it at all.
 rate_limit_shared = Gauge(
     "alertflow_rate_limit_shared",
     "1 while the per-source rate limit is shared through Redis; 0 while this listener limits "
-    "on its own (Redis unreachable).",
+    "on its own (Redis unreachable).", ["backend"],
 )
 tokens_reloads = Counter(
     "alertflow_tokens_reloads_total", "Reads of the tokens file after a change, by outcome.",

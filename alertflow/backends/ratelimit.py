@@ -65,7 +65,7 @@ class RedisRateLimiter:
         self._retry_s = retry_s  # while Redis is away, try it again this often (not per request)
         self._clock = clock
         self._down_until: float | None = None
-        metrics.rate_limit_shared.set(1)
+        metrics.rate_limit_shared.labels("redis").set(1)
 
     @property
     def shared(self) -> bool:
@@ -83,12 +83,12 @@ class RedisRateLimiter:
             if self._down_until is None:
                 log.warning("rate limit: Redis does not answer; limiting per listener until it "
                             "does", error=type(exc).__name__, detail=str(exc)[:200])
-                metrics.rate_limit_shared.set(0)
+                metrics.rate_limit_shared.labels("redis").set(0)
             self._down_until = now + self._retry_s
             return self._local.take_now(source)
         if self._down_until is not None:
             log.info("rate limit: Redis answers again; the budget is shared again")
-            metrics.rate_limit_shared.set(1)
+            metrics.rate_limit_shared.labels("redis").set(1)
             self._down_until = None
         return int(wait_us) / 1_000_000
 
