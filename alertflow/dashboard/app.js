@@ -19,7 +19,7 @@ import { KEYS, serverNow, state, store, t, zoneOf } from "./state.js";
 import { initActive, invalidateRows, renderActive, tickActive } from "./views/active.js";
 import { initBanner, renderBanner, tickBanner } from "./views/banner.js";
 import { initControls, renderNotify, renderSound, translatePage } from "./views/controls.js";
-import { loadHistory, renderHistory, renderHistoryAppend } from "./views/history.js";
+import { initHistory, loadHistory, renderHistory, renderHistoryAppend } from "./views/history.js";
 import { map, initMapPanel, syncMapArea } from "./views/map-panel.js";
 import { initMine, renderMine, renderResults, resultsOpen, toggleLocation } from "./views/mine.js";
 
@@ -182,6 +182,7 @@ initActive();
 initMapPanel(toggleLocation);
 initMine(prefsChanged);
 initBanner();
+initHistory();
 initControls(applyLanguage);
 applyLanguage();
 const socket = connect({ snapshot: onSnapshot, alerts: onAlerts, ack: onAck, subscriptionChanged: renderMine });

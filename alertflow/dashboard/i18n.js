@@ -14,6 +14,7 @@ export const LANGUAGES = {
 export const DEFAULT_LANGUAGE = "en";
 
 const en = {
+  "history.only_mine": "Only my areas",
   "tools.sort": "Sort",
   "tools.sort_newest": "Newest first",
   "tools.sort_shelter": "Time to shelter",
@@ -154,6 +155,7 @@ const en = {
 };
 
 const he = {
+  "history.only_mine": "רק האזורים שלי",
   "tools.sort": "מיון",
   "tools.sort_newest": "החדשות קודם",
   "tools.sort_shelter": "זמן להגעה למרחב מוגן",
@@ -300,6 +302,7 @@ const he = {
 };
 
 const ru = {
+  "history.only_mine": "Только мои районы",
   "tools.sort": "Сортировка",
   "tools.sort_newest": "Сначала новые",
   "tools.sort_shelter": "Время до укрытия",
@@ -452,6 +455,7 @@ const ru = {
 };
 
 const ar = {
+  "history.only_mine": "مناطقي فقط",
   "tools.sort": "الترتيب",
   "tools.sort_newest": "الأحدث أولًا",
   "tools.sort_shelter": "الوقت للوصول إلى الملجأ",

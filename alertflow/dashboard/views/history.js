@@ -20,8 +20,19 @@ function mine(ev) {
   return hasMine(state.prefs) && isMine(state.prefs, ev.location, zoneOf(ev.location, ev.zone));
 }
 
+let onlyMine = true; // with areas chosen, history shows theirs unless the user asks for all
+
 function historyVisible(ev) {
+  if (onlyMine && hasMine(state.prefs)) return mine(ev);
   return covers(effectiveSub(state.prefs), ev.location, zoneOf(ev.location, ev.zone));
+}
+
+export function initHistory() {
+  const box = $("#history-mine");
+  box.addEventListener("change", () => {
+    onlyMine = box.checked;
+    renderHistory();
+  });
 }
 
 function historyRow(item) {
@@ -50,6 +61,7 @@ function historyRow(item) {
 
 export function renderHistory() {
   const list = $("#history");
+  $("#history-mine-label").hidden = !hasMine(state.prefs);
   state.model.history.sort(historyOrder);
   const frag = document.createDocumentFragment();
   let count = 0;
@@ -89,8 +101,8 @@ export async function loadHistory(attempt = 0) {
     const queries = [new URLSearchParams({ limit: "200" })];
     if (hasMine(state.prefs)) {
       const q = new URLSearchParams({ limit: String(MINE_LIMIT), since_ms: String(Math.floor(serverNow() - DAY_MS)) });
-      for (const id of state.prefs.locations) q.append("location", id);
-      for (const zone of state.prefs.zones) q.append("zone", zone);
+      for (const id of state.prefs.locations) q.append("locations", id);
+      for (const zone of state.prefs.zones) q.append("zones", zone);
       queries.push(q);
     }
     const answers = await Promise.all(queries.map((q) => fetchEvents(q.toString())));
