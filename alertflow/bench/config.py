@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+from alertflow.settings import DEFAULT_SETTINGS
+
+# The roles' own defaults: `--start` runs them on the local RabbitMQ and Redis.
+DEFAULT_AMQP_URL = DEFAULT_SETTINGS.amqp_url
+DEFAULT_REDIS_URL = DEFAULT_SETTINGS.redis_url
 
 
 @dataclass(frozen=True, slots=True)

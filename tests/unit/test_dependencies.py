@@ -71,6 +71,18 @@ def test_every_declared_distribution_is_locked() -> None:
     assert declared("test", "bench", "lock") <= FULL_LOCK.keys(), "run `bash scripts/lock.sh`"
 
 
+def test_every_locked_version_satisfies_pyprojects_bounds() -> None:
+    requirements = list(PYPROJECT["dependencies"])
+    for extra in PYPROJECT["optional-dependencies"].values():
+        requirements += extra
+    outside = [
+        f"{req} (locked {FULL_LOCK[pinned.canonical(req.name)]})"
+        for req in map(Requirement, requirements)
+        if not req.specifier.contains(FULL_LOCK[pinned.canonical(req.name)], prereleases=True)
+    ]
+    assert outside == [], "run `bash scripts/lock.sh`"
+
+
 def test_the_suite_runs_on_the_locked_versions() -> None:
     assert pinned.unlocked(*FULL_LOCK, lock=FULL_LOCK) == [], f"install from the lock: {REINSTALL}"
 
