@@ -7,6 +7,7 @@ secret into an error message: errors name the line, not its content.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
@@ -23,14 +24,14 @@ class TokensError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SourceTokens:
-    entries: tuple[tuple[str, bytes], ...] = ()  # (source name, secret)
+    entries: tuple[tuple[str, bytes], ...] = ()  # (source name, SHA-256 of the secret)
 
     @classmethod
     def of(cls, *sources: Mapping[str, str] | Iterable[tuple[str, str]]) -> SourceTokens:
         pairs: list[tuple[str, bytes]] = []
         for source in sources:
             items = source.items() if isinstance(source, Mapping) else source
-            pairs += [(name, secret.encode()) for name, secret in items]
+            pairs += [(name, _digest(secret)) for name, secret in items]
         return cls(tuple(dict.fromkeys(pairs)))  # same pair twice: once
 
     @property
@@ -41,13 +42,20 @@ class SourceTokens:
         return len(self.entries)
 
     def source_of(self, presented: str) -> str | None:
-        """The name whose secret is `presented`; every secret compared, in constant time."""
-        given = presented.encode()
+        """The name whose secret is `presented`; every secret compared, in constant time.
+
+        Digests are compared, not the secrets: equal lengths, so not even a secret's length
+        leaks through timing, and no secret is kept in memory as given."""
+        given = _digest(presented)
         found = None
         for name, secret in self.entries:
             if hmac.compare_digest(given, secret):
                 found = name
         return found
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
 
 
 def parse_tokens_file(text: str, origin: str = "tokens file") -> list[tuple[str, str]]:
