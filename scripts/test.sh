@@ -28,5 +28,7 @@ python3 -m venv .venv
 .venv/bin/pip install -q --no-deps -e .
 .venv/bin/ruff check alertflow tests
 .venv/bin/mypy
+# Node's official socket.io-client for the client-compatibility tests, at the locked version.
+(cd tests/js && npm ci --no-audit --no-fund --silent)
 node --experimental-detect-module --test tests/js/dashboard-protocol.test.mjs  # the dashboard's reducer
 exec .venv/bin/pytest "$@"

@@ -27,6 +27,7 @@ from alertflow.backends.cleanup import delete_run_state
 from alertflow.local_ports import free_port
 
 ALERTFLOW = str(Path(sys.executable).parent / "alertflow")
+WEBSOCKET = ["websocket"]  # the production path; pass None for the default (polling first)
 TOKEN = "e2e-source-token-0123456789"
 
 
@@ -119,9 +120,11 @@ async def poll_until(condition: Callable[[], bool], timeout: float,
 class Collector:
     """A real Socket.IO client that records every event and snapshot it receives."""
 
-    def __init__(self, url: str, auth: dict[str, Any] | None = None) -> None:
+    def __init__(self, url: str, auth: dict[str, Any] | None = None,
+                 transports: list[str] | None = WEBSOCKET) -> None:
         self.url = url
         self.auth = auth
+        self.transports = transports  # None: python-socketio's default (polling, then upgrade)
         self.events: list[dict[str, Any]] = []
         self.snapshots: list[dict[str, Any]] = []
         self.batches = 0
@@ -137,7 +140,7 @@ class Collector:
         self.snapshots.append(snapshot)
 
     async def connect(self) -> Collector:
-        await self.client.connect(self.url, transports=["websocket"], auth=self.auth,
+        await self.client.connect(self.url, transports=self.transports, auth=self.auth,
                                   wait_timeout=10)
         return self
 
@@ -341,9 +344,11 @@ class ResumingClient:
     """A client as real apps behave: when its connection drops it reconnects (to the next of
     its URLs) with `since` and `epoch`, and it keeps every event of all its connections."""
 
-    def __init__(self, urls: Sequence[str], auth: dict[str, Any] | None = None) -> None:
+    def __init__(self, urls: Sequence[str], auth: dict[str, Any] | None = None,
+                 transports: list[str] | None = WEBSOCKET) -> None:
         self.urls = list(urls)
         self.auth = auth or {}
+        self.transports = transports
         self.index = 0
         self.events: list[dict[str, Any]] = []
         self.snapshots: list[dict[str, Any]] = []
@@ -373,7 +378,7 @@ class ResumingClient:
         auth = dict(self.auth)
         if self.snapshots:
             auth |= {"since": self.last_seq, "epoch": self.snapshots[-1]["epoch"]}
-        collector = Collector(self.urls[self.index % len(self.urls)], auth)
+        collector = Collector(self.urls[self.index % len(self.urls)], auth, self.transports)
         collector.events, collector.snapshots = self.events, self.snapshots  # shared record
         collector.client.on("disconnect", self._on_disconnect)
         self.collector = collector

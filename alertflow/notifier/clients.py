@@ -22,6 +22,7 @@ class Client:
     refusals: int = 0  # client requests refused in a row by its bucket
     socket: Any = None  # its engineio socket, looked up on the first delivery
     transport: Transport | None = None  # its TCP transport, if direct writes are possible
+    legacy: bool = False  # the seed's frontend: `alert` events only (legacy.py)
 
 
 Clients = dict[str, Client]

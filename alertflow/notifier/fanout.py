@@ -9,6 +9,7 @@ direct_send.py for which way and why).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from alertflow.domain.subscriptions import Subscription
 from alertflow.notifier.clients import Client, Clients
 from alertflow.notifier.config import Event, NotifierConfig
 from alertflow.notifier.direct_send import Transports, websocket_text_frame, write_directly
+from alertflow.notifier.legacy import legacy_packets
 
 log = structlog.get_logger("alertflow.notifier")
 
@@ -39,17 +41,17 @@ def alerts_packet(events: list[Event]) -> engineio_packet.Packet:
 
 @dataclass(frozen=True, slots=True)
 class EncodedEvents:
-    """The events of a batch that some clients want, encoded once for all of them: as an
-    engineio packet for a client's queue, and as a websocket frame for its transport."""
+    """The events of a batch that some clients want, encoded once for all of them: as engineio
+    packets for a client's queue, and as websocket frames (one write) for its transport."""
 
     count: int
-    packet: engineio_packet.Packet
+    packets: tuple[engineio_packet.Packet, ...]
     frame: bytes
 
     @classmethod
-    def of(cls, events: list[Event]) -> EncodedEvents:
-        packet = alerts_packet(events)
-        return cls(len(events), packet, websocket_text_frame(packet.encode()))
+    def of(cls, packets: list[engineio_packet.Packet], count: int) -> EncodedEvents:
+        frames = b"".join(websocket_text_frame(packet.encode()) for packet in packets)
+        return cls(count, tuple(packets), frames)
 
 
 @dataclass(slots=True)
@@ -57,16 +59,22 @@ class Batch:
     """One batch on its way to many clients: each distinct choice of events is encoded once."""
 
     events: list[Event]
+    epoch: str
     delivered: int = 0
     overflowing: list[Client] = field(default_factory=list)
-    _encoded: dict[tuple[Subscription, int], EncodedEvents | None] = field(default_factory=dict)
+    _encoded: dict[tuple[Subscription, int, bool], EncodedEvents | None] = field(
+        default_factory=dict)
 
-    def encoded_for(self, subscription: Subscription, after_seq: int) -> EncodedEvents | None:
-        """The events after `after_seq` that `subscription` wants, encoded; None if none."""
-        key = (subscription, after_seq)
+    def encoded_for(self, client: Client) -> EncodedEvents | None:
+        """The events after the client's last seq that it wants, encoded as its format asks
+        (one `alerts` packet, or one legacy `alert` per event); None if none."""
+        key = (client.subscription, client.last_seq, client.legacy)
         if key not in self._encoded:
-            wanted = [e for e in self.events if e["seq"] > after_seq and subscription.wants(e)]
-            self._encoded[key] = EncodedEvents.of(wanted) if wanted else None
+            wanted = [e for e in self.events
+                      if e["seq"] > client.last_seq and client.subscription.wants(e)]
+            packets = (legacy_packets(wanted, self.epoch) if client.legacy
+                       else [alerts_packet(wanted)])
+            self._encoded[key] = EncodedEvents.of(packets, len(wanted)) if wanted else None
         return self._encoded[key]
 
 
@@ -75,7 +83,8 @@ class Fanout:
     per-client queue (polling clients, busy or upgrading websockets), bounded per client."""
 
     def __init__(self, sio: socketio.AsyncServer, transports: Transports, clients: Clients,
-                 config: NotifierConfig) -> None:
+                 config: NotifierConfig, epoch: Callable[[], str]) -> None:
+        self._epoch = epoch  # the stream's, for legacy clients' offsets
         self._sio = sio
         self._transports = transports
         self._clients = clients
@@ -85,7 +94,7 @@ class Fanout:
         """Queue for each client the events it wants and has not been given yet."""
         if not events:
             return
-        batch = Batch(events)
+        batch = Batch(events, self._epoch())
         for client in clients:
             self._queue_for(client, batch)
         metrics.deliveries.inc(batch.delivered)
@@ -93,7 +102,7 @@ class Fanout:
             await self.drop(client, "backlog")
 
     def _queue_for(self, client: Client, batch: Batch) -> None:
-        encoded = batch.encoded_for(client.subscription, client.last_seq)
+        encoded = batch.encoded_for(client)
         client.last_seq = max(client.last_seq, batch.events[-1]["seq"])
         if encoded is None:
             return
@@ -113,7 +122,8 @@ class Fanout:
         elif socket.queue.qsize() >= self._config.max_backlog:
             batch.overflowing.append(client)
         else:
-            socket.queue.put_nowait(encoded.packet)  # unbounded queue: never waits
+            for packet in encoded.packets:
+                socket.queue.put_nowait(packet)  # unbounded queue: never waits
             batch.delivered += encoded.count
 
     def engineio_socket(self, sid: str) -> Any:

@@ -18,6 +18,7 @@ from alertflow.domain.subscriptions import SubscriptionError, parse_subscription
 from alertflow.notifier.clients import Client, Clients
 from alertflow.notifier.config import MAX_SEQ, NotifierConfig
 from alertflow.notifier.fanout import Fanout
+from alertflow.notifier.legacy import parse_position, position, wants_legacy
 from alertflow.notifier.sync import ClientSync, snapshot_payload
 
 # Lifecycle events python-socketio raises itself; a client may also send an event of that
@@ -31,8 +32,9 @@ class AlertsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     def __init__(self, clients: Clients, catalog: Catalog, store: StateStore,
                  sync: ClientSync, fanout: Fanout, config: NotifierConfig,
-                 spawn: Callable[[Any], None]) -> None:
+                 spawn: Callable[[Any], None], pids: dict[str, str]) -> None:
         super().__init__("/")
+        self._pids = pids  # sid → the pid its CONNECT answer carries (legacy clients)
         self._clients = clients
         self._catalog = catalog
         self._store = store
@@ -48,8 +50,11 @@ class AlertsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return await super().trigger_event(event, *args)
         return await self._unknown(event, sid)
 
-    async def on_connect(self, sid: str, _environ: dict[str, Any], auth: Any = None) -> None:
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         auth = auth if isinstance(auth, dict) else {}
+        if wants_legacy(environ):
+            self._connect_legacy(sid, auth)
+            return
         since = auth.get("since")
         if since is not None and (not isinstance(since, int) or isinstance(since, bool)
                                   or not 0 <= since <= MAX_SEQ):
@@ -73,7 +78,29 @@ class AlertsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
         asyncio.get_running_loop().call_soon(start_sync)
 
+    def _connect_legacy(self, sid: str, auth: dict[str, Any]) -> None:
+        """The seed's frontend: everything, as `alert` events, resumed from the pid and offset
+        socket.io-client sends back on reconnection (legacy.py)."""
+        resume = parse_position(auth.get("offset")) or parse_position(auth.get("pid"))
+        client = Client(sid, parse_subscription(None, self._catalog, base=None),
+                        TokenBucket(self._config.client_rate, self._config.client_burst),
+                        legacy=True)
+        self._clients[sid] = client
+        metrics.connected_clients.set(len(self._clients))
+        feed = self._sync.feed
+        if resume is None:
+            # Live from here: no snapshot (the seed's frontend knows none), and no await
+            # between reading the feed's position and the switch to live.
+            client.last_seq, client.syncing = feed.last_seq, False
+            self._pids[sid] = position(feed.epoch, feed.last_seq)
+            return
+        epoch, since = resume
+        self._pids[sid] = position(epoch, since)
+        asyncio.get_running_loop().call_soon(
+            lambda: self._spawn(self._sync.sync(client, since, epoch)))
+
     async def on_disconnect(self, sid: str, *_args: Any) -> None:
+        self._pids.pop(sid, None)  # refused or gone before its CONNECT answer
         self._clients.pop(sid, None)
         metrics.connected_clients.set(len(self._clients))
 

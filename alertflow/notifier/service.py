@@ -25,6 +25,7 @@ from alertflow.notifier.direct_send import Transports, WriterQueue
 from alertflow.notifier.fanout import Fanout
 from alertflow.notifier.feed import Feed
 from alertflow.notifier.handlers import AlertsNamespace
+from alertflow.notifier.legacy import packet_class
 from alertflow.notifier.routes import RouteContext, notifier_routes
 from alertflow.notifier.sync import ClientSync
 from alertflow.roles.http import ReadinessCheck
@@ -38,16 +39,19 @@ class Notifier:
         self._store = store
         self._catalog = catalog
         self._config = config or NotifierConfig()
+        self._pids: dict[str, str] = {}  # legacy clients' resume positions (legacy.py)
         self.sio = socketio.AsyncServer(
-            async_mode="asgi", max_http_buffer_size=MAX_PACKET_BYTES,
+            async_mode="asgi", serializer=packet_class(self._pids),
+            max_http_buffer_size=MAX_PACKET_BYTES,
             # The page's own origin and the listed ones; never with credentials (no cookies).
             cors_allowed_origins=self._config.allowed_origins.socketio_rule(),
             cors_credentials=False,
             ping_interval=self._config.ping_interval_s,
             ping_timeout=self._config.ping_interval_s,
-            # The protocol is websocket-only (docs/protocol.md, the dashboard): long-polling
-            # would bypass the packet guard in front of this server.
-            transports=["websocket"],
+            # Both transports (engineio's default): default-option clients start with
+            # long-polling and upgrade, and some networks only let polling through. The packet
+            # guard reads polling POSTs as it reads websocket frames.
+            transports=["polling", "websocket"],
         )
         # engineio makes each client's queue with this public factory: one that knows when its
         # writer waits lets the fan-out write directly without overtaking it (direct_send.py).
@@ -56,11 +60,13 @@ class Notifier:
         self._tasks: set[asyncio.Task[None]] = set()  # strong references to sync tasks
         self._transports = Transports()
         self.feed = Feed(store, feed, self._config, self._deliver, self._resync_everyone)
-        self._fanout = Fanout(self.sio, self._transports, self._clients, self._config)
+        self._fanout = Fanout(self.sio, self._transports, self._clients, self._config,
+                              lambda: self.feed.epoch)
         self._sync = ClientSync(self.sio, store, self.feed, self._fanout, self._clients,
                                 self._config)
         self.sio.register_namespace(AlertsNamespace(
-            self._clients, catalog, store, self._sync, self._fanout, self._config, self._spawn))
+            self._clients, catalog, store, self._sync, self._fanout, self._config, self._spawn,
+            self._pids))
 
     @property
     def last_seq(self) -> int:
@@ -100,7 +106,8 @@ class Notifier:
         for client in list(self._clients.values()):
             if not client.syncing:
                 client.last_seq = snapshot.seq
-                await self._sync.send_snapshot(client, snapshot, resync=True)
+                if not client.legacy:  # the seed's frontend carries on with the live events
+                    await self._sync.send_snapshot(client, snapshot, resync=True)
 
     async def disconnect_all(self) -> None:
         for sid in list(self._clients):

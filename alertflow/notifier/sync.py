@@ -36,6 +36,7 @@ class ClientSync:
         self._sio = sio
         self._store = store
         self._feed = feed
+        self.feed = feed
         self._fanout = fanout
         self._clients = clients
         self._config = config
@@ -92,7 +93,8 @@ class ClientSync:
         else:
             snapshot = await self._snapshot_for()
             client.last_seq = snapshot.seq
-            await self.send_snapshot(client, snapshot, resync=since is not None)
+            if not client.legacy:  # the seed's frontend knows no snapshot: it goes live
+                await self.send_snapshot(client, snapshot, resync=since is not None)
             # What this notifier delivered after the snapshot's seq but before the client
             # registered is in the ring, not in the client's buffer.
             await self._fanout.send(
