@@ -49,6 +49,13 @@ async def running(catalog: Catalog) -> AsyncIterator[Running]:
     feed = asyncio.create_task(notifier.run_feed())
     server = asyncio.create_task(serve_app(notifier.asgi_app(), "127.0.0.1", port, stop, 1))
     await poll_until(lambda: notifier.ready, 10, lambda: "the notifier never synced")
+    async with aiohttp.ClientSession() as session:  # and until it accepts connections
+        for _ in range(200):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz"):
+                    break
+            except aiohttp.ClientConnectorError:
+                await asyncio.sleep(0.05)
     try:
         yield Running(f"http://127.0.0.1:{port}", store, notifier)
     finally:
