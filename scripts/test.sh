@@ -30,5 +30,5 @@ python3 -m venv .venv
 .venv/bin/mypy
 # Node's official socket.io-client for the client-compatibility tests, at the locked version.
 (cd tests/js && npm ci --no-audit --no-fund --silent)
-node --experimental-detect-module --test tests/js/dashboard-protocol.test.mjs  # the dashboard's reducer
+node --experimental-detect-module --test tests/js/dashboard-protocol.test.mjs tests/js/push-notification.test.mjs  # the dashboard's reducer, push notifications
 exec .venv/bin/pytest "$@"

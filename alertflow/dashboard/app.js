@@ -14,6 +14,7 @@ import { mineAreaIds, setCatalog } from "./catalog.js";
 import { connect, renderConn, setConn, syncSubscription } from "./connection.js";
 import { $ } from "./dom.js";
 import { applyAck, applyAlerts, applySnapshot, effectiveSub, hasMine, isMine } from "./protocol.js";
+import { initPush, pushPrefsChanged, renderPush } from "./push.js";
 import { announceSnapshot, react } from "./reactions.js";
 import { KEYS, serverNow, state, store, t, zoneOf } from "./state.js";
 import { initActive, invalidateRows, renderActive, tickActive } from "./views/active.js";
@@ -146,6 +147,7 @@ function prefsChanged() {
   renderBanner();
   renderHistory();
   syncSubscription();
+  pushPrefsChanged();
   if (hasMine(state.prefs)) loadHistory();
 }
 
@@ -159,6 +161,8 @@ function applyLanguage() {
   renderBanner();
   renderHistory();
   renderMine();
+  renderPush();
+  pushPrefsChanged();
   if (resultsOpen()) renderResults();
   map.refresh();
 }
@@ -188,6 +192,7 @@ applyLanguage();
 const socket = connect({ snapshot: onSnapshot, alerts: onAlerts, ack: onAck, subscriptionChanged: renderMine });
 loadCatalog();
 loadHistory();
+initPush();
 setInterval(tick, 250);
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden) tick();

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -26,10 +23,9 @@ import redis
 from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Area
 from alertflow.domain.push import subscription_id
-from alertflow.local_push_service import LocalPushService, ThreadedPushService
-from tests.conftest import free_port
-from tests.e2e.conftest import Pipeline, alert_body, start_roles, stop_all
-from tests.support import ALERTFLOW, Role, metrics, wait_ready
+from tests.e2e.conftest import alert_body
+from tests.e2e.push_harness import PushRun, push_run  # noqa: F401 - the fixture
+from tests.support import metrics
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -38,58 +34,6 @@ AREAS = 40
 ALERTED = 24
 GONE = 40  # subscriptions whose push service answers 410
 LANGS = ("he", "en", "ru", "ar")
-
-
-@dataclass
-class PushRun:
-    pipeline: Pipeline
-    service: LocalPushService
-    threaded: ThreadedPushService
-    tmp_path: Path
-    key_file: Path
-    public_key: str
-    push_roles: list[Role]
-
-    def start_push_role(self, name: str) -> Role:
-        port = free_port()
-        role = Role(name, [
-            "push", "--redis-url", self.pipeline.redis_url, "--key-prefix", self.pipeline.queue,
-            "--http-port", str(port), "--vapid-key-file", str(self.key_file),
-            "--vapid-subject", "mailto:e2e@example.com",
-            "--push-test-origin", self.service.origin, "--push-reclaim-idle-s", "2",
-            "--push-concurrency", "16", "--push-max-retry-s", "60"], self.tmp_path)
-        wait_ready(f"http://127.0.0.1:{port}", role)
-        role.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-        self.push_roles.append(role)
-        self.pipeline.roles[name] = role
-        return role
-
-
-@pytest.fixture
-def push_run(tmp_path: Path, rabbitmq: str, redis_url: str) -> Iterator[PushRun]:
-    keys = subprocess.run([ALERTFLOW, "push", "keygen", "--out", str(tmp_path)],
-                          capture_output=True, text=True, check=True)
-    public_key = keys.stdout.strip()
-    threaded = ThreadedPushService()
-    with threaded as service:
-        pipeline = start_roles(tmp_path, rabbitmq, redis_url)
-        # The notifier with Web Push on, admitting the local push service's loopback origin.
-        notifier = pipeline.roles["notifier0"]
-        notifier.terminate(20)
-        port = free_port()
-        pipeline.notifier_urls = [f"http://127.0.0.1:{port}"]
-        pipeline.roles["notifier0"] = Role("notifier0-push", [
-            "notify", "--redis-url", redis_url, "--key-prefix", pipeline.queue,
-            "--port", str(port), "--vapid-public-key", public_key,
-            "--push-test-origin", service.origin,
-            "--push-subscriptions-per-hour", str(SUBSCRIBERS * 2)], tmp_path)
-        wait_ready(pipeline.notifier_urls[0], pipeline.roles["notifier0"])
-        run = PushRun(pipeline, service, threaded, tmp_path, tmp_path / "vapid-private.pem",
-                      public_key, [])
-        try:
-            yield run
-        finally:
-            stop_all(pipeline)
 
 
 @dataclass
@@ -140,7 +84,8 @@ async def wait_for(condition: Any, timeout: float, what: str, run: PushRun) -> N
 
 
 @pytest.mark.parametrize("fault", ["throttled", "killed"])
-async def test_a_barrage_reaches_each_matching_phone_once(push_run: PushRun, fault: str) -> None:
+async def test_a_barrage_reaches_each_matching_phone_once(
+        push_run: PushRun, fault: str) -> None:  # noqa: F811 - the imported fixture
     run, service = push_run, push_run.service
     catalog = load_catalog()
     rng = random.Random(14)
