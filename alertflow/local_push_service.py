@@ -70,9 +70,10 @@ class _Failure:
 
 
 class LocalPushService:
-    def __init__(self, decrypt: bool = True) -> None:
+    def __init__(self, decrypt: bool = True, decrypt_every: int = 1) -> None:
         self._subs: dict[str, _Subscription] = {}
         self._decrypt = decrypt
+        self._decrypt_every = decrypt_every  # the benchmark decrypts a sample, not every push
         self._failure: _Failure | None = None
         self.delay_s = 0.0
         self.statuses: Counter[int] = Counter()
@@ -165,7 +166,8 @@ class LocalPushService:
             return web.Response(status=status, text=reason)
         assert sub is not None
         try:
-            payload = self._open(sub, body) if self._decrypt else {}
+            sample = len(self.accepted) % self._decrypt_every == 0
+            payload = self._open(sub, body) if self._decrypt and sample else {}
         except Exception as exc:  # http_ece raises its own and cryptography's errors
             self.problems.append(f"payload does not decrypt: {exc!r}")
             self.statuses[201] -= 1
@@ -202,9 +204,17 @@ class LocalPushService:
         decoded: dict[str, Any] = json.loads(plain)
         return decoded
 
+    async def _stats(self, _request: web.Request) -> web.Response:
+        return web.json_response({
+            "accepted": len(self.accepted), "statuses": {str(k): v for k, v in
+                                                         self.statuses.items()},
+            "problems": self.problems[:10], "last_at": self.accepted[-1].at if self.accepted
+            else None, "decrypted": sum(1 for m in self.accepted if m.payload)})
+
     async def start(self, port: int = 0) -> None:
         app = web.Application(client_max_size=8192)
         app.router.add_post("/push/{token}", self._push)
+        app.router.add_get("/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, port, backlog=1024)
@@ -240,3 +250,30 @@ class ThreadedPushService:
         asyncio.run_coroutine_threadsafe(self.service.stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+def _write_lines(path: str, lines: list[str]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.writelines(line + "\n" for line in lines)
+
+
+def main() -> None:
+    """`python -m alertflow.bench.push_service N KEY OUT`: serve N subscriptions made for the
+    application server key KEY (written to OUT as JSON lines) until killed; prints the port."""
+    import sys
+
+    count, key, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    decrypt_every = int(sys.argv[4]) if len(sys.argv) > 4 else 100
+
+    async def serve() -> None:
+        service = LocalPushService(decrypt=True, decrypt_every=decrypt_every)
+        await service.start()
+        _write_lines(out, [json.dumps(service.subscribe(key)) for _ in range(count)])
+        print(service.port, flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -237,5 +237,26 @@ def ratelimit(
     _run(lambda: measure(amqp_url, redis_url, requests, posters, rounds, calls), append)
 
 
+@bench_app.command()
+def push(
+    redis_url: RedisUrl = DEFAULT_REDIS_URL,
+    subscribers: Annotated[int, typer.Option("--subscribers", help="Subscriptions, all "
+                                             "matching the barrage.")] = 100_000,
+    areas: Annotated[int, typer.Option("--areas", help="Areas the barrage opens.")] = 50,
+    concurrency: Annotated[int, typer.Option("--concurrency",
+                                             help="The push role's --push-concurrency.")] = 256,
+    encrypt: Annotated[int, typer.Option("--encrypt", help="Payloads encrypted alone.")] = 5000,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the "
+                                           "barrage's last push.")] = 600.0,
+    append: Append = "",
+) -> None:
+    """Web Push: pushes per CPU-second (encryption alone, and the push role's whole send path),
+    and the time for a barrage to reach every subscriber of a local push service."""
+    from alertflow.bench.push import push_bench
+
+    _run(lambda: push_bench(redis_url, subscribers, areas, concurrency, encrypt, timeout),
+         append)
+
+
 def main() -> None:
     bench_app(prog_name="alertflow bench")

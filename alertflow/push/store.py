@@ -75,6 +75,25 @@ class PushStore:
             await pipe.execute()
         return old[0] is None
 
+    async def save_new(self, subs: list[PushSubscription]) -> None:
+        """Store subscriptions known to be new (bulk loading: no old indexes to clean up)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            indexes: set[str] = set()
+            for sub in subs:
+                key = self._sub(sub.id)
+                pipe.hset(key, mapping={
+                    "endpoint": sub.endpoint, "p256dh": sub.p256dh, "auth": sub.auth,
+                    "lang": sub.lang, "locations": json.dumps(sorted(sub.locations)),
+                    "zones": json.dumps(sorted(sub.zones)),
+                })
+                pipe.expire(key, self._ttl_s)
+                for index in self._indexes(sub.locations, sub.zones):
+                    pipe.sadd(index, sub.id)
+                    indexes.add(index)
+            for index in indexes:
+                pipe.expire(index, self._ttl_s)
+            await pipe.execute()
+
     async def delete(self, sub_id: str) -> bool:
         key = self._sub(sub_id)
         old: Any = await self._redis.hmget(key, "locations", "zones")

@@ -112,7 +112,8 @@ def test_the_switch_subscribes_and_a_push_shows_the_right_notification(
         assert status == 202, answer
         [message] = wait_until(lambda: run.threaded.call(service.mailbox,
                                                          subscription["endpoint"]),
-                               30, "no push reached the local push service")
+                               60, f"no push reached the local push service: "
+                               f"{service.statuses} {service.problems}\n{run.pipeline.logs()}")
         payload = message.payload
         assert [i["location"] for i in payload["items"]] == [sderot.id]
 
@@ -125,7 +126,7 @@ def test_the_switch_subscribes_and_a_push_shows_the_right_notification(
             """navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.map(
                  n => ({title: n.title, body: n.body, tag: n.tag, dir: n.dir,
                         requireInteraction: n.requireInteraction, url: n.data.url})))"""),
-            15, "no notification shown")
+            30, "no notification shown")
         [notification] = shown
         assert notification["title"] == "ירי רקטות וטילים"
         lines = notification["body"].split("\n")

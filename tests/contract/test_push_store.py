@@ -150,3 +150,8 @@ async def test_new_subscriptions_per_address_are_limited(client: httpx.AsyncClie
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 3000
     # Updating an existing subscription (changing areas) is not a new one.
     assert (await client.post("/v1/push/subscriptions", json=body(0))).status_code == 200
+
+
+async def test_bulk_loaded_subscriptions_are_found_like_saved_ones(store: PushStore) -> None:
+    await store.save_new([sub(n, {f"a{n % 3}"}) for n in range(30)])
+    assert await ids(store, {"a1"}) == set(range(1, 30, 3))
