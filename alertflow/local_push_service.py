@@ -258,7 +258,7 @@ def _write_lines(path: str, lines: list[str]) -> None:
 
 
 def main() -> None:
-    """`python -m alertflow.bench.push_service N KEY OUT`: serve N subscriptions made for the
+    """`python -m alertflow.local_push_service N KEY OUT`: serve N subscriptions made for the
     application server key KEY (written to OUT as JSON lines) until killed; prints the port."""
     import sys
 

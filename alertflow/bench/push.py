@@ -2,7 +2,7 @@
 
 1. Encryption alone, in this process: RFC 8291 aes128gcm bodies of a real payload for fresh
    P-256 subscriptions (what the push role does per subscriber): pushes per CPU-second.
-2. A barrage: the local push service (alertflow/bench/push_service.py, a subprocess on
+2. A barrage: the local push service (alertflow/local_push_service.py, a subprocess on
    127.0.0.1, VAPID checked on every request, a sample decrypted) hands out N subscriptions;
    they are stored in Redis over `areas` areas; a real `alertflow push` subprocess is started;
    one `open` event per area is written to the stream exactly as the processor writes it; the
@@ -53,7 +53,7 @@ def encryption_alone(count: int) -> dict[str, Any]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from alertflow.bench.push_service import _b64
+    from alertflow.local_push_service import _b64
 
     subs = []
     for n in range(count):
@@ -92,7 +92,7 @@ async def barrage(redis_url: str, subscribers: int, areas: int, concurrency: int
     work = Path(tempfile.mkdtemp(prefix="alertflow-bench-push-"))
     key_file, public = vapid.generate(work)
     subs_file = work / "subscriptions.jsonl"
-    service = _spawn([sys.executable, "-m", "alertflow.bench.push_service", str(subscribers),
+    service = _spawn([sys.executable, "-m", "alertflow.local_push_service", str(subscribers),
                       public, str(subs_file)], stdout=subprocess.PIPE)
     push: subprocess.Popen[str] | None = None
     client = aioredis.Redis.from_url(redis_url)

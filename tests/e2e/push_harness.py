@@ -1,5 +1,5 @@
 """A pipeline with Web Push: the roles as subprocesses, a notifier offering Web Push, push roles
-started on demand, and the local push service (alertflow/bench/push_service.py) on 127.0.0.1."""
+started on demand, and the local push service (alertflow/local_push_service.py) on 127.0.0.1."""
 
 from __future__ import annotations
 
