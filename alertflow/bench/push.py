@@ -26,13 +26,13 @@ import aiohttp
 import psutil
 import redis.asyncio as aioredis
 
+from alertflow.backends.cleanup import delete_keys
 from alertflow.backends.redis_store import connect
-from alertflow.bench.deployment import delete_keys
 from alertflow.bench.measure import CpuMeter
-from alertflow.bench.ports import free_port
 from alertflow.domain.locations import Catalog
 from alertflow.domain.push import parse_push_subscription
 from alertflow.domain.push_messages import OPEN, Notice, build_message
+from alertflow.local_ports import free_port
 from alertflow.push import vapid
 from alertflow.push.sender import encrypt
 from alertflow.push.store import PushStore
