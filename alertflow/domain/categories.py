@@ -147,10 +147,23 @@ _NORMALIZED_PHRASES: Final[tuple[tuple[str, Category], ...]] = tuple(
 )
 
 
+_CACHE_LIMIT = 4096
+_cache: dict[str, Category] = {}
+
+
 def category_of(text: str | None) -> Category:
     """The category a type or title names; `general` when nothing in it is known."""
     if not text:
         return GENERAL
+    found = _cache.get(text)
+    if found is None:
+        found = _lookup(text)
+        if len(_cache) < _CACHE_LIMIT:  # sources use a handful of types; a flood must not grow it
+            _cache[text] = found
+    return found
+
+
+def _lookup(text: str) -> Category:
     key = normalize(text)
     found = _TABLE.get(key)
     if found is not None:
