@@ -57,7 +57,8 @@ def parse_subscription(data: Any, catalog: Catalog, base: Subscription | None) -
     """`{"all": true}` or `{"locations": [...], "zones": [...]}` added to `base`.
 
     With `base=None` the result holds only what `data` names; an empty request means all.
-    Names resolve through the catalog; with an empty catalog, names are taken as ids.
+    Names resolve through the catalog as sources' names do (an area, a city's areas, a zone's,
+    an alias, a close spelling); with an empty catalog, names are taken as ids.
     """
     if data is None:
         data = {}
@@ -70,10 +71,16 @@ def parse_subscription(data: Any, catalog: Catalog, base: Subscription | None) -
         raise SubscriptionError("all", "all must be true when given")
     locations, zones = set(), set()
     for name in _names(data, "locations", MAX_LOCATIONS):
-        area = catalog.resolve(name) if len(catalog) else name
-        if area is None:
-            raise SubscriptionError("locations", f"unknown location {name!r}")
-        locations.add(area)
+        if not len(catalog):
+            locations.add(name)
+            continue
+        # As sources name places: a city's name subscribes to all of its areas.
+        resolved = catalog.resolve_name(name)
+        if not resolved.found:
+            raise SubscriptionError("locations", f"{resolved.how} location {name!r}")
+        locations.update(resolved.areas)
+    if len(locations) > MAX_LOCATIONS:
+        raise SubscriptionError("locations", f"at most {MAX_LOCATIONS} locations in all")
     for name in _names(data, "zones", MAX_ZONES):
         zone = catalog.resolve_zone(name) if len(catalog) else name
         if zone is None:

@@ -18,6 +18,7 @@ from alertflow.backends.memory import MemoryQueue
 from alertflow.catalog import load_aliases
 from alertflow.domain.alert import Alert, decode_alert
 from alertflow.domain.locations import Catalog, _key
+from alertflow.domain.subscriptions import SubscriptionError, parse_subscription
 from alertflow.domain.text import spelling
 from alertflow.listener import ListenerConfig, create_listener_app
 from alertflow.settings import Settings
@@ -233,3 +234,13 @@ def test_legacy_route_resolves_cities_too(post: Any) -> None:
     assert status == 202
     assert queued.locations == list(HAIFA)
     assert answer["resolved"] == {"Haifa": list(HAIFA)}
+
+
+def test_a_client_may_subscribe_by_a_citys_name(catalog: Catalog) -> None:
+    subscription = parse_subscription({"locations": ["Tel Aviv", "Sderot"]}, catalog, None)
+    assert subscription.locations == {*TEL_AVIV, "שדרות, איבים"}
+    with pytest.raises(SubscriptionError, match="unknown location 'Atlantis'"):
+        parse_subscription({"locations": ["Atlantis"]}, catalog, None)
+    small = Catalog.from_records(SMALL)
+    with pytest.raises(SubscriptionError, match="ambiguous location 'Beta'"):
+        parse_subscription({"locations": ["Beta"]}, small, None)
