@@ -127,6 +127,7 @@ class Collector:
         self.transports = transports  # None: python-socketio's default (polling, then upgrade)
         self.events: list[dict[str, Any]] = []
         self.snapshots: list[dict[str, Any]] = []
+        self.snapshot_at: list[int] = []  # how many events had arrived before each snapshot
         self.batches = 0
         self.client = socketio.AsyncClient(reconnection=False)
         self.client.on("alerts", self._on_alerts)
@@ -137,6 +138,7 @@ class Collector:
         self.events.extend(events)
 
     async def _on_snapshot(self, snapshot: dict[str, Any]) -> None:
+        self.snapshot_at.append(len(self.events))
         self.snapshots.append(snapshot)
 
     async def connect(self) -> Collector:
@@ -352,6 +354,7 @@ class ResumingClient:
         self.index = 0
         self.events: list[dict[str, Any]] = []
         self.snapshots: list[dict[str, Any]] = []
+        self.snapshot_at: list[int] = []
         self.connections = 0
         self.drops = 0
         self.collector: Collector | None = None
@@ -379,7 +382,9 @@ class ResumingClient:
         if self.snapshots:
             auth |= {"since": self.last_seq, "epoch": self.snapshots[-1]["epoch"]}
         collector = Collector(self.urls[self.index % len(self.urls)], auth, self.transports)
-        collector.events, collector.snapshots = self.events, self.snapshots  # shared record
+        # One record across connections.
+        collector.events, collector.snapshots = self.events, self.snapshots
+        collector.snapshot_at = self.snapshot_at
         collector.client.on("disconnect", self._on_disconnect)
         self.collector = collector
         await collector.connect()

@@ -83,6 +83,11 @@ class BatchingConnection(AsyncioConnection):  # type: ignore[misc]
             super()._adapter_emit_data(data)
 
 
+class Refused(BrokerUnavailable):
+    """The broker nacked a publish: nothing was promised, sending it again is safe (the
+    processor's dedup claim absorbs a copy that made it in after all)."""
+
+
 def _future() -> asyncio.Future[Any]:
     return asyncio.get_running_loop().create_future()
 
@@ -140,6 +145,55 @@ async def _declare(channel: Channel, spec: QueueSpec) -> None:
         await asyncio.wait_for(done, 10)
 
 
+def broker_urls(urls: str | Sequence[str]) -> list[str]:
+    """Broker addresses from one URL, a comma-separated list, or several of either.
+
+    Several nodes of one RabbitMQ cluster: a role connects to the first that answers and, when
+    that node dies, moves to the next by itself (the quorum queue lives on the others).
+    """
+    items = [urls] if isinstance(urls, str) else list(urls)
+    found = [url.strip() for item in items for url in item.split(",") if url.strip()]
+    if not found:
+        raise ValueError("no broker URL given")
+    return found
+
+
+class _Nodes:
+    """Which broker address to try next: the one that worked last, then the others in turn."""
+
+    def __init__(self, urls: str | Sequence[str]) -> None:
+        self.urls = broker_urls(urls)
+        self._current = 0
+
+    def order(self) -> list[str]:
+        return self.urls[self._current:] + self.urls[:self._current]
+
+    def worked(self, url: str) -> None:
+        self._current = self.urls.index(url)
+
+
+async def _open_any(
+    nodes: _Nodes, on_close: Callable[[Exception], None]
+) -> tuple[AsyncioConnection, Channel, str]:
+    """A connection to the first node that answers, trying each once (no backoff between
+    nodes: a dead node refuses at once, and its neighbours hold the queue)."""
+    errors = []
+    for url in nodes.order():
+        try:
+            connection, channel = await _open(url, on_close)
+        except (BrokerUnavailable, TimeoutError, OSError) as exc:
+            errors.append(f"{_host(url)}: {_describe(exc)}")
+            continue
+        nodes.worked(url)
+        return connection, channel, url
+    raise BrokerUnavailable("; ".join(errors))
+
+
+def _host(url: str) -> str:
+    """A URL without its credentials, for logs."""
+    return url.rsplit("@", 1)[-1]
+
+
 def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__  # a bare TimeoutError has no message
 
@@ -157,11 +211,11 @@ class RabbitPublisher:
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         spec: QueueSpec,
         confirm_timeout_s: float = DEFAULT_SETTINGS.confirm_timeout_s,
     ) -> None:
-        self._url = url
+        self._nodes = _Nodes(url)
         self._spec = spec
         self._timeout = confirm_timeout_s
         self._channel: Channel | None = None
@@ -170,6 +224,7 @@ class RabbitPublisher:
         self._returned: set[str] = set()
         self._next_tag = 1
         self._lost = asyncio.Event()
+        self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -184,21 +239,25 @@ class RabbitPublisher:
         attempt = 0
         while not self._closing:
             try:
-                await self._connect()
+                node = await self._connect()
                 attempt = 0
-                log.info("publisher connected", queue=self._spec.name)
+                log.info("publisher connected", queue=self._spec.name, node=_host(node))
+                self._connected.set()
                 await self._lost.wait()
             except (BrokerUnavailable, TimeoutError, OSError) as exc:
                 log.warning("publisher cannot reach the broker", error=_describe(exc))
+            self._connected.clear()
             self._channel = None
             self._fail_pending("broker connection lost")
+            if self._connection is not None and self._connection.is_open:
+                self._connection.close()  # we gave up on it (a nack): let it go
             if not self._closing:
                 await _backoff(attempt)
                 attempt += 1
 
-    async def _connect(self) -> None:
+    async def _connect(self) -> str:
         self._lost.clear()
-        connection, channel = await _open(self._url, lambda _reason: self._lost.set())
+        connection, channel, node = await _open_any(self._nodes, lambda _r: self._lost.set())
         self._connection = connection
         channel.add_on_close_callback(lambda _ch, _reason: self._lost.set())
         await _declare(channel, self._spec)
@@ -209,6 +268,7 @@ class RabbitPublisher:
         self._next_tag = 1
         self._returned.clear()
         self._channel = channel
+        return node
 
     def _on_return(
         self, _ch: Channel, _method: Basic.Return, properties: BasicProperties, _body: bytes
@@ -234,7 +294,14 @@ class RabbitPublisher:
                 _resolve(future)
             else:
                 self._returned.discard(message_id)
-                _fail(future, BrokerUnavailable("the broker refused the message"))
+                _fail(future, Refused("the broker refused the message"))
+        if not acked and not self._lost.is_set():
+            # A quorum queue nacks while it elects a new leader, and a channel opened during
+            # the election (RabbitMQ 3.10) can go on nacking every publish afterwards: start
+            # afresh on a new connection, to whichever node answers.
+            log.warning("the broker nacked a publish; reconnecting")
+            self._connected.clear()
+            self._lost.set()
 
     def _fail_pending(self, reason: str) -> None:
         pending, self._pending = self._pending, {}
@@ -242,6 +309,23 @@ class RabbitPublisher:
             _fail(future, BrokerUnavailable(reason))
 
     async def publish(self, alerts: Sequence[Alert]) -> None:
+        """Publish and wait for the confirms; a refused (nacked) publish is sent again once
+        the publisher has reconnected, as long as the confirm timeout allows."""
+        deadline = asyncio.get_running_loop().time() + self._timeout
+        while True:
+            try:
+                await self._publish_once(alerts, deadline)
+                return
+            except Refused:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    raise
+                try:  # the nack started a reconnect: wait for it
+                    await asyncio.wait_for(self._connected.wait(), left)
+                except TimeoutError as exc:
+                    raise BrokerUnavailable("refused, and no reconnect in time") from exc
+
+    async def _publish_once(self, alerts: Sequence[Alert], deadline: float) -> None:
         channel = self._channel
         if channel is None or not channel.is_open:
             raise BrokerUnavailable("not connected to the broker")
@@ -266,7 +350,8 @@ class RabbitPublisher:
                 future.cancel()
             raise BrokerUnavailable(f"publish failed: {exc}") from exc
         try:
-            await asyncio.wait_for(asyncio.gather(*futures), self._timeout)
+            await asyncio.wait_for(asyncio.gather(*futures),
+                                   max(0.0, deadline - asyncio.get_running_loop().time()))
         except TimeoutError as exc:
             raise BrokerUnavailable(f"no confirm within {self._timeout:g} s") from exc
 
@@ -288,9 +373,10 @@ class RabbitConsumer:
     """
 
     def __init__(
-        self, url: str, spec: QueueSpec, prefetch: int = DEFAULT_SETTINGS.prefetch
+        self, url: str | Sequence[str], spec: QueueSpec,
+        prefetch: int = DEFAULT_SETTINGS.prefetch,
     ) -> None:
-        self._url = url
+        self._nodes = _Nodes(url)
         self._spec = spec
         self._prefetch = prefetch
         self._channel: Channel | None = None
@@ -326,7 +412,7 @@ class RabbitConsumer:
 
     async def _consume(self, handler: MessageHandler) -> None:
         self._lost.clear()
-        connection, channel = await _open(self._url, lambda _reason: self._lost.set())
+        connection, channel, node = await _open_any(self._nodes, lambda _r: self._lost.set())
         self._connection = connection
         channel.add_on_close_callback(lambda _ch, _reason: self._lost.set())
         await _declare(channel, self._spec)
@@ -345,7 +431,8 @@ class RabbitConsumer:
 
         self._consumer_tag = channel.basic_consume(self._spec.name, on_message, auto_ack=False)
         self._channel = channel
-        log.info("consumer connected", queue=self._spec.name, prefetch=self._prefetch)
+        log.info("consumer connected", queue=self._spec.name, prefetch=self._prefetch,
+                 node=_host(node))
 
     async def _settle(
         self, channel: Channel, tag: int, body: bytes, message_id: str | None,

@@ -7,6 +7,7 @@ fail under CI, like the other integration tests. Run only these with `pytest -m 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.chaos.harness import Clusters
+from tests.chaos.replicated import RabbitCluster, SentinelSet
 from tests.conftest import free_port
 from tests.support import TOKEN, PrivateRabbit, PrivateRedis, forget_run
 
@@ -64,13 +66,42 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 
 @pytest.fixture
+def rabbit_cluster() -> Iterator[RabbitCluster]:
+    """Three RabbitMQ nodes of this test's own in one cluster, all stopped at the end."""
+    _require_binary("rabbitmq-server")
+    directory = Path(tempfile.mkdtemp(prefix="alertflow-rabbits-"))
+    directory.chmod(0o755)
+    cluster = RabbitCluster(directory, "chaos" + uuid.uuid4().hex[:6])
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def sentinel_set(tmp_path: Path) -> Iterator[SentinelSet]:
+    """A Redis master, its replica and three Sentinels of this test's own."""
+    _require_binary("redis-server")
+    services = SentinelSet(tmp_path / "sentinel-set")
+    try:
+        services.start()
+        yield services
+    finally:
+        services.stop()
+        shutil.rmtree(tmp_path / "sentinel-set", ignore_errors=True)
+
+
+@pytest.fixture
 def clusters(tmp_path: Path) -> Iterator[Clusters]:
     """Every role is stopped and the queues and keys deleted after the test."""
     made = Clusters(tmp_path)
     yield made
     for cluster in made.made:
         cluster.stop()
-        forget_run(cluster.amqp_url, cluster.redis_url, cluster.queue)  # best effort
+        with contextlib.suppress(Exception):  # best effort: a test may have killed the server
+            forget_run(cluster.amqp_url, cluster.redis_url, cluster.queue)
     # Every role got the source token on its command line: none may have written it.
     for cluster in made.made:
         assert TOKEN not in cluster.all_logs(), "a role logged the source token"

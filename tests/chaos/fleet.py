@@ -38,7 +38,8 @@ def status(clients: list[Any], opens: int) -> dict[str, Any]:
 
 def dump(clients: list[Any], path: str) -> None:
     Path(path).write_text(json.dumps(
-        [{"events": c.events, "snapshots": c.snapshots, "connections": getattr(c, "connections", 1),
+        [{"events": c.events, "snapshots": c.snapshots, "snapshot_at": c.snapshot_at,
+          "connections": getattr(c, "connections", 1),
           "drops": getattr(c, "drops", 0)} for c in clients]))
 
 
