@@ -42,6 +42,14 @@ dead_lettered = Counter(
 events_published = Counter(
     "alertflow_events_published_total", "Client-facing events published, by kind.", ["kind"]
 )
+not_replicated = Counter(
+    "alertflow_not_replicated_total",
+    "Alerts applied whose writes did not reach --redis-min-replicas in time (not acked, retried).",
+)
+late_alerts = Counter(
+    "alertflow_late_alerts_total",
+    "Alerts processed after their window had ended, shown as an open and its close (late).",
+)
 active_incidents = Gauge("alertflow_active_incidents", "Open incidents (alert windows).")
 process_seconds = Histogram(
     "alertflow_process_seconds", "Applying one alert, Redis call included.",
@@ -65,6 +73,11 @@ client_requests_refused = Counter(
     "alertflow_client_requests_refused_total", "Client events refused by the per-client limit."
 )
 event_loop_tasks = Gauge("alertflow_event_loop_tasks", "asyncio tasks alive (set at scrape).")
+client_resyncs = Counter(
+    "alertflow_resyncs_total",
+    "Times the notifier resynced every client: the stream's epoch changed (a failover or a "
+    "restart may have rolled history back) or it no longer reached back far enough.",
+)
 feed_gap_fills = Counter(
     "alertflow_feed_gap_fills_total", "Times the notifier refilled a gap from the stream."
 )

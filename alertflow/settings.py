@@ -50,6 +50,8 @@ class Option:
     repeatable: str | None = None
     repeatable_help: str = ""
     readme_name: str | None = None  # how README's table names it, when more than `--NAME`
+    # The option itself may be given several times; the values are joined with "," for `parse`.
+    multiple: bool = False
 
     def default_for(self, role: str, declared: Any) -> Any:
         if role in self.role_defaults:
@@ -68,6 +70,17 @@ def setting(
         frozen = dict(value)
         return field(default_factory=lambda: dict(frozen), metadata={"option": option})
     return field(default=value, metadata={"option": option})
+
+
+def _broker_urls(text: str, _: Sequence[str]) -> str:
+    """Several brokers (one cluster's nodes), comma-separated or the option repeated."""
+    urls = [url.strip() for url in text.split(",") if url.strip()]
+    if not urls:
+        raise ValueError("give at least one amqp:// URL")
+    for url in urls:
+        if not url.startswith(("amqp://", "amqps://")):
+            raise ValueError(f"not an amqp:// or amqps:// URL: {url.rsplit('@', 1)[-1]!r}")
+    return ",".join(urls)
 
 
 def _rate_limit(text: str, _: Sequence[str]) -> tuple[float, int] | None:
@@ -113,8 +126,10 @@ BROKER = (LISTEN, PROCESS, DEV)
 @dataclass(frozen=True, slots=True)
 class Settings:
     amqp_url: str = setting(
-        "amqp://guest:guest@127.0.0.1:5672/%2F", "RabbitMQ URL.", BROKER,
-        role_defaults={DEV: None},
+        "amqp://guest:guest@127.0.0.1:5672/%2F",
+        "RabbitMQ URL; the nodes of one cluster repeated or comma-separated: roles use the "
+        "first that answers and move to another when it dies.", BROKER,
+        parse=_broker_urls, multiple=True, role_defaults={DEV: None},
         role_help={DEV: "Use this RabbitMQ instead of the in-memory queue."})
     redis_url: str = setting(
         "redis://127.0.0.1:6379/0",
@@ -169,6 +184,12 @@ class Settings:
     rate_limit: tuple[float, int] | None = setting(
         "0", "Requests per second per source, RATE or RATE:BURST (429 above); 0 is unlimited.",
         (LISTEN,), parse=_rate_limit)
+    redis_min_replicas: int | None = setting(
+        None, "Replicas an alert's Redis writes must reach (WAIT) before its message is acked; "
+        "unset: 1 with redis+sentinel://, else 0.", (PROCESS, DEV))
+    redis_replication_timeout_ms: int = setting(
+        1000, "How long to wait for --redis-min-replicas; a message that missed it is not "
+        "acked (it is retried).", (PROCESS, DEV))
     dedup_ttl_s: int = setting(
         86_400, "How long an alert id is remembered for dedup.", (PROCESS,))
     stream_maxlen: int = setting(
@@ -218,6 +239,12 @@ class Settings:
         10.0, "Seconds to finish in-flight work after SIGTERM.", (LISTEN, PROCESS, NOTIFY, PUSH))
     log_level: str = setting("info", "debug, info, warning or error.", ALL)
     log_format: str = setting("json", "json or console.", ALL, role_defaults={DEV: "console"})
+
+    def min_replicas(self) -> int:
+        """Replicas an alert's writes must reach before its message is acked."""
+        if self.redis_min_replicas is not None:
+            return self.redis_min_replicas
+        return 1 if self.redis_url.startswith("redis+sentinel://") else 0
 
     def ingest_rules(self) -> IngestRules:
         return IngestRules(max_alerts=self.max_alerts, max_age_s=self.max_age_s,

@@ -27,6 +27,8 @@ def _parameters(role: str, item: Declared) -> list[inspect.Parameter]:
     kind = str if option.parse else item.type
     if default is None:
         kind = kind | None
+    if option.multiple:  # a repeatable option: its values (and default) are a list
+        kind, default = list[str] | None, None if default is None else [default]
     params = [inspect.Parameter(
         item.name, inspect.Parameter.KEYWORD_ONLY, default=default,
         annotation=Annotated[kind, typer.Option(
@@ -49,7 +51,9 @@ def _settings(role: str, ctx: typer.Context, values: dict[str, Any]) -> Settings
     for item in for_role(role):
         value = values[item.name]
         option = item.option
-        if option.parse is not None:
+        if option.multiple:
+            value = ",".join(value) if value else None
+        if option.parse is not None and value is not None:
             repeated = values.get(option.repeatable or "") or ()
             try:
                 value = option.parse(value, repeated)

@@ -159,6 +159,10 @@ class MemoryStateStore:
             incidents=[msgspec.to_builtins(view) for view in self._state.snapshot()],
         )
 
+    async def epoch_start(self) -> Snapshot:
+        """In one process history is never rolled back: the epoch never changes."""
+        return await self.snapshot()
+
     async def events_after(self, seq: int, limit: int) -> StoredEvents:
         oldest = self._stream[0]["seq"] if self._stream else self._state.last_seq + 1
         if not oldest - 1 <= seq <= self._state.last_seq:

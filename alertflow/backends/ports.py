@@ -23,6 +23,11 @@ class StoreUnavailable(Exception):
     """The state store cannot be reached right now; the caller retries later."""
 
 
+class NotReplicated(StoreUnavailable):
+    """Applied on the master, but not on enough replicas in time: a failover now could undo
+    it, so the message must not be acknowledged (its redelivery is a harmless duplicate)."""
+
+
 class Verdict(enum.Enum):
     ACK = "ack"  # done: remove from the queue
     DEAD = "dead"  # can never be processed: dead-letter it
@@ -87,6 +92,10 @@ class StateStore(Protocol):
         """Close the incidents whose window ended by `now_ms`."""
 
     async def snapshot(self) -> Snapshot: ...
+
+    async def epoch_start(self) -> Snapshot:
+        """Where the current epoch began: its seq and the incidents open then. After a
+        failover that rolled history back, clients resync to this and replay what follows."""
 
     async def events_after(self, seq: int, limit: int) -> StoredEvents:
         """Events with seq > `seq`, oldest first, at most `limit`."""

@@ -3,7 +3,10 @@
 They implement `alertflow.domain.aggregation` (the property tests hold the two to the same
 results). Every key is `<P>…` where P = "{prefix}:" — one hash tag, so they are Redis-Cluster-safe.
 
-Keys: P.."seq" (last event seq), P.."epoch" (random id of this stream's life), P.."stream"
+Keys: P.."seq" (last event seq), P.."epoch" (id of this stream's history: new whenever it may
+have been rolled back, see `ensure_epoch` in common.lua), P.."replid" (the replication id the
+epoch belongs to), P.."epoch_seq" and P.."epoch_snapshot" (where the epoch began and the
+incidents open there), P.."stream"
 (events, entry id "<seq>-0", field "e" = the event JSON), P.."due" (zset location → ends_at),
 P.."inc:"..loc (hash: the open incident; alert fields "a:<id>" = a JSON record {i: issued,
 e: ends, t: type, c: category, n: source_name, f: cause fragment}, written with cjson.encode and
@@ -35,7 +38,10 @@ def _script(name: str) -> str:
 APPLY_ALERT = _script("apply_alert.lua")
 SWEEP = _script("sweep.lua")
 SNAPSHOT = _script("snapshot.lua")
-_BY_SOURCE = {APPLY_ALERT: "apply_alert.lua", SWEEP: "sweep.lua", SNAPSHOT: "snapshot.lua"}
+EPOCH_START = _script("epoch_start.lua")
+EVENTS_AFTER = _script("events_after.lua")
+_BY_SOURCE = {APPLY_ALERT: "apply_alert.lua", SWEEP: "sweep.lua", SNAPSHOT: "snapshot.lua",
+              EPOCH_START: "epoch_start.lua", EVENTS_AFTER: "events_after.lua"}
 _LINE = re.compile(r"user_script:(\d+)")
 
 

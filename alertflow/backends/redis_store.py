@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -18,7 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alertflow.backends import redis_scripts
 from alertflow.backends.ports import Snapshot, StoredEvents, StoreUnavailable, Sweep
-from alertflow.backends.redis_batching import ScriptBatcher
+from alertflow.backends.redis_batching import Replication, ScriptBatcher
 from alertflow.domain.aggregation import LocationInfo, Outcome, location_info, source_name
 from alertflow.domain.alert import Alert
 from alertflow.domain.history import EventFilter
@@ -34,6 +36,34 @@ UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 MAX_CONNECTIONS = 64  # per client object: a processor's default prefetch runs 64 calls at once
 
 
+@dataclass(frozen=True, slots=True)
+class SentinelAddress:
+    """What a `redis+sentinel://[:pw@]h1:p1,h2:p2/SERVICE/DB[?sentinel_password=…]` names."""
+
+    sentinels: list[tuple[str, int]]
+    service: str
+    db: int
+    password: str | None
+    sentinel_password: str | None
+
+    @classmethod
+    def parse(cls, url: str) -> SentinelAddress | None:
+        if not url.startswith("redis+sentinel://"):
+            return None
+        parsed = urlparse(url)
+        hosts = parsed.netloc.rsplit("@", 1)[-1]
+        sentinels = []
+        for host in hosts.split(","):
+            name, _, port = host.rpartition(":")
+            sentinels.append((name or host, int(port or 26379)))
+        parts = [part for part in parsed.path.split("/") if part]
+        if not parts:
+            raise ValueError("redis+sentinel:// URL needs the service name: …/SERVICE/DB")
+        return cls(sentinels, parts[0], int(parts[1]) if len(parts) > 1 else 0,
+                   unquote(parsed.password) if parsed.password else None,
+                   parse_qs(parsed.query).get("sentinel_password", [None])[0])
+
+
 def connect(url: str) -> aioredis.Redis:
     """A client for `redis://…`, `rediss://…` or `redis+sentinel://[:pw@]h1:p1,h2:p2/SERVICE/DB`.
 
@@ -42,7 +72,8 @@ def connect(url: str) -> aioredis.Redis:
     """
     options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 3,
                                "health_check_interval": 10, "retry_on_timeout": False}
-    if not url.startswith("redis+sentinel://"):
+    address = SentinelAddress.parse(url)
+    if address is None:
         # Bounded and blocking: redis-py's default pool opens a connection per concurrent
         # caller and keeps it, so a reconnect storm (thousands of clients asking for a
         # snapshot at once) would leave thousands of Redis connections open. Callers wait
@@ -51,27 +82,14 @@ def connect(url: str) -> aioredis.Redis:
             url, max_connections=MAX_CONNECTIONS, timeout=5, **options)
         client: aioredis.Redis = aioredis.Redis.from_pool(pool)
         return client
-    parsed = urlparse(url)
-    hosts = parsed.netloc.rsplit("@", 1)[-1]
-    password = unquote(parsed.password) if parsed.password else None
-    sentinels = []
-    for host in hosts.split(","):
-        name, _, port = host.rpartition(":")
-        sentinels.append((name or host, int(port or 26379)))
-    parts = [part for part in parsed.path.split("/") if part]
-    if not parts:
-        raise ValueError("redis+sentinel:// URL needs the service name: …/SERVICE/DB")
-    db = int(parts[1]) if len(parts) > 1 else 0
-    query = parse_qs(parsed.query)
-    sentinel_password = query.get("sentinel_password", [None])[0]
     sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        sentinels,
-        sentinel_kwargs={"password": sentinel_password, "socket_timeout": 3},
-        password=password,
-        db=db,
+        address.sentinels,
+        sentinel_kwargs={"password": address.sentinel_password, "socket_timeout": 3},
+        password=address.password,
+        db=address.db,
         **options,
     )
-    master: aioredis.Redis = sentinel.master_for(parts[0])
+    master: aioredis.Redis = sentinel.master_for(address.service)
     return master
 
 
@@ -119,15 +137,23 @@ class RedisStateStore:
         prefix: str = DEFAULT_SETTINGS.key_prefix,
         stream_maxlen: int = DEFAULT_SETTINGS.stream_maxlen,
         dedup_ttl_s: int = DEFAULT_SETTINGS.dedup_ttl_s,
+        min_replicas: int = 0,
+        replication_timeout_ms: int = DEFAULT_SETTINGS.redis_replication_timeout_ms,
     ) -> None:
         self._redis = client
         self._catalog = catalog
         self._root = key_root(prefix)
         self._stream_maxlen = stream_maxlen
         self._dedup_ttl_s = dedup_ttl_s
-        self._apply = ScriptBatcher(client, client.register_script(redis_scripts.APPLY_ALERT))
+        # `apply` returns (and the processor acks) only once its writes are on `min_replicas`.
+        replication = Replication(min_replicas, replication_timeout_ms, self._root + "fence") \
+            if min_replicas > 0 else None
+        self._apply = ScriptBatcher(
+            client, client.register_script(redis_scripts.APPLY_ALERT), replication)
         self._sweep = client.register_script(redis_scripts.SWEEP)
         self._snapshot = client.register_script(redis_scripts.SNAPSHOT)
+        self._epoch_start = client.register_script(redis_scripts.EPOCH_START)
+        self._events_after = client.register_script(redis_scripts.EVENTS_AFTER)
         # Offered on every call; Redis keeps the first (SET NX) until it loses its data.
         self._epoch_candidate = uuid.uuid4().hex
         self._fragments: dict[str, str] = {}
@@ -177,14 +203,25 @@ class RedisStateStore:
             if int(count) < batch:
                 return Sweep(closed, int(still_open))
 
-    async def snapshot(self) -> Snapshot:
+    async def _call(self, script: Any, source: str, args: list[Any]) -> list[bytes]:
         try:
-            result: list[bytes] = await self._snapshot(
-                keys=[self._root], args=[self._epoch_candidate])
+            result: list[bytes] = await script(keys=[self._root], args=args)
         except UNAVAILABLE as exc:
             raise StoreUnavailable(str(exc)) from exc
         except ResponseError as exc:
-            raise _located(exc, redis_scripts.SNAPSHOT) from exc
+            raise _located(exc, source) from exc
+        return result
+
+    async def snapshot(self) -> Snapshot:
+        return self._as_snapshot(await self._call(
+            self._snapshot, redis_scripts.SNAPSHOT, [self._epoch_candidate]))
+
+    async def epoch_start(self) -> Snapshot:
+        return self._as_snapshot(await self._call(
+            self._epoch_start, redis_scripts.EPOCH_START, [self._epoch_candidate]))
+
+    @staticmethod
+    def _as_snapshot(result: list[bytes]) -> Snapshot:
         return Snapshot(
             epoch=result[0].decode(),
             seq=int(result[1]),
@@ -192,26 +229,17 @@ class RedisStateStore:
         )
 
     async def _epoch(self) -> str:
-        # SET NX then GET: a stream that exists without an epoch never goes unlabelled.
-        await self._redis.set(self._root + "epoch", self._epoch_candidate, nx=True)
-        raw: Any = await self._redis.get(self._root + "epoch")
-        return raw.decode() if raw else self._epoch_candidate
+        return (await self._call(self._events_after, redis_scripts.EVENTS_AFTER,
+                                 [self._epoch_candidate, 2**63 - 1, 1]))[0].decode()
 
     async def events_after(self, seq: int, limit: int) -> StoredEvents:
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.set(self._root + "epoch", self._epoch_candidate, nx=True)
-                pipe.get(self._root + "epoch")
-                pipe.xrange(self._root + "stream", f"({seq}-0", "+", count=limit)
-                pipe.xrange(self._root + "stream", "-", "+", count=1)
-                pipe.get(self._root + "seq")
-                _, epoch, entries, first, last_seq = await pipe.execute()
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        events = [_event_decoder.decode(fields[b"e"]) for _, fields in entries]
-        oldest = int(first[0][0].split(b"-")[0]) if first else int(last_seq or 0) + 1
-        covered = seq >= oldest - 1 and seq <= int(last_seq or 0)
-        return StoredEvents(epoch.decode(), covered, events if covered else [])
+        epoch, first, last, *entries = await self._call(
+            self._events_after, redis_scripts.EVENTS_AFTER, [self._epoch_candidate, seq, limit])
+        last_seq = int(last)
+        oldest = int(first.split(b"-")[0]) if first else last_seq + 1
+        covered = oldest - 1 <= seq <= last_seq
+        events = [_event_decoder.decode(raw) for raw in entries] if covered else []
+        return StoredEvents(epoch.decode(), covered, events)
 
     async def recent_events(self, limit: int, where: EventFilter | None = None) -> StoredEvents:
         # Newest first, a page at a time, until `limit` events match or the filter's time has
@@ -240,6 +268,10 @@ class RedisStateStore:
             raise StoreUnavailable(str(exc)) from exc
         return StoredEvents(epoch, True, found[::-1])
 
+    async def drop_connections(self) -> None:
+        """Forget every pooled connection (the master moved): the next call asks anew."""
+        await self._redis.connection_pool.disconnect()
+
     async def ping(self) -> None:
         try:
             await self._redis.ping()
@@ -264,6 +296,12 @@ class RedisEventFeed:
         self._redis = client
         self._channel = channel
         self._connected = False
+        self._kicked = asyncio.Event()
+
+    async def master_changed(self) -> None:
+        """The master moved: drop the subscription's connection and resubscribe at once."""
+        self._kicked.set()
+        await self._redis.connection_pool.disconnect()
 
     @property
     def connected(self) -> bool:
@@ -302,8 +340,13 @@ class RedisEventFeed:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
                 except Exception:  # the connection is already gone; nothing to release
                     log.debug("pubsub close failed")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kicked.wait(), delay)
+            if self._kicked.is_set():
+                self._kicked.clear()
+                delay = 0.05
+            else:
+                delay = min(delay * 2, 2.0)
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -5,15 +5,16 @@ the in-memory state store runs directly; the property tests hold both to it.
 
 Per location, an incident is the set of live alerts for it. An alert opens the incident or
 extends it (`started_at` = min issued, `ends_at` = max of issued + duration), and yields one
-`open` event per location. The window shows one of its alerts (`shown`): the last issued real
-alert, or the last early warning while it holds nothing else, so an early warning opens an
-`early_warning` window and a real alert for the area turns it into an alert window; events
-and snapshots carry the window's `category`. A `cancel` issued at T clears every alert issued at
-or before T: an incident left empty closes now (`reason: cancelled`); an alert issued at or
-before T that arrives after the cancel is superseded and shows nothing. Incidents whose
-`ends_at` has passed close with `reason: expired`. Duplicates (the same alert id again) change
-nothing. So the final incidents do not depend on the order in which concurrent processors apply
-the messages.
+`open` event per location; one processed after its window ended (`late`) opens and closes a
+window of its own at once, both events marked `late`. The window shows one of its alerts
+(`shown`): the last issued real alert, or the last early warning while it holds nothing else, so
+an early warning opens an `early_warning` window and a real alert for the area turns it into an
+alert window; events and snapshots carry the window's `category`. A `cancel` issued at T clears
+every alert issued at or before T: an incident left empty closes now (`reason: cancelled`); an
+alert issued at or before T that arrives after the cancel is superseded and shows nothing.
+Incidents whose `ends_at` has passed close with `reason: expired`. Duplicates (the same alert id
+again) change nothing. So the final incidents do not depend on the order in which concurrent
+processors apply the messages.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import msgspec
 from alertflow.domain.alert import Alert
 from alertflow.domain.locations import Area, Catalog
 
-Outcome = Literal["new", "duplicate", "superseded", "expired", "cancel"]
+Outcome = Literal["new", "late", "duplicate", "superseded", "cancel"]
 
 
 class _Window(msgspec.Struct):
@@ -54,12 +55,14 @@ class _Window(msgspec.Struct):
     source: str | None
 
 
-class Event(_Window):
-    """A client-facing event. `seq` is its place in the stream."""
+class Event(_Window, omit_defaults=True):
+    """A client-facing event. `seq` is its place in the stream. `late` (only present when
+    true): an alert processed after its window had ended, shown as an open and its close."""
 
     seq: int
     kind: Literal["open", "close"]
     reason: Literal["alert", "expired", "cancelled"]
+    late: bool = False
 
 
 class IncidentView(_Window):
@@ -160,6 +163,7 @@ def _event(
     ends_at: int,
     alert_count: int,
     window: Alert,
+    late: bool = False,
 ) -> Event:
     """`window`: the alert the window shows after this event; it gives the category."""
     info = incident.info
@@ -168,6 +172,7 @@ def _event(
         seq=0,
         kind=kind,
         reason=reason,
+        late=late,
         location=incident.location,
         known=info.known,
         names=info.names,
@@ -193,9 +198,23 @@ def _event(
 
 def close_event(incident: Incident, reason: Literal["expired", "cancelled"],
                 cause: Alert | None, *, started_at: int, ends_at: int, alert_count: int,
-                window: Alert) -> Event:
+                window: Alert, late: bool = False) -> Event:
     return _event(incident, "close", reason, cause, started_at=started_at, ends_at=ends_at,
-                  alert_count=alert_count, window=window)
+                  alert_count=alert_count, window=window, late=late)
+
+
+def late_events(alert: Alert, location: str, info: LocationInfo, incident_id: str
+                ) -> list[Event]:
+    """An alert whose window ended before it was processed: its own window, shown as an open
+    immediately followed by its close, both `late` (history, not an active alert). It joins
+    no incident: nothing is live any more."""
+    window = Incident(incident_id, location, info, {alert.id: alert})
+    return [
+        _event(window, "open", "alert", alert, started_at=alert.issued_at,
+               ends_at=alert.ends_at, alert_count=1, window=alert, late=True),
+        close_event(window, "expired", None, started_at=alert.issued_at,
+                    ends_at=alert.ends_at, alert_count=1, window=alert, late=True),
+    ]
 
 
 @dataclass(slots=True)
@@ -223,12 +242,13 @@ class AggregationState:
         if alert.kind == "cancel":
             return "cancel", self._number(self._cancel(alert, catalog))
         events: list[Event] = []
-        superseded = 0
+        late = alert.ends_at <= now_ms  # processed after its window ended (a stall upstream)
         for location in alert.locations:
             if alert.issued_at <= self.cancelled_through.get(location, -1):
-                superseded += 1
-                continue
-            if alert.ends_at <= now_ms:
+                continue  # an all-clear issued after it already ended its window
+            if late:
+                events += late_events(alert, location, location_info(catalog, location),
+                                      str(self.last_seq + len(events) + 1))
                 continue
             incident = self.incidents.get(location)
             if incident is None:
@@ -245,8 +265,8 @@ class AggregationState:
                        window=shown(incident.alerts.values()))
             )
         if events:
-            return "new", self._number(events)
-        return ("superseded" if superseded else "expired"), []
+            return ("late" if late else "new"), self._number(events)
+        return "superseded", []
 
     def _cancel(self, cancel: Alert, catalog: Catalog) -> list[Event]:
         events: list[Event] = []

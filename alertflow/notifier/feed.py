@@ -2,7 +2,8 @@
 
 One task reads the channel and is the only writer of `last_seq` and the ring of recent events;
 it hands every batch, in seq order and exactly once, to `on_events`, and a fresh snapshot to
-`on_resync` when the stream lost history this notifier had not delivered yet.
+`on_resync` when the stream's history changed (a new epoch: Redis lost data, restarted or failed
+over) or lost what this notifier had not delivered yet.
 """
 
 from __future__ import annotations
@@ -42,17 +43,23 @@ class Feed:
         return self._feed.connected
 
     async def run(self) -> None:
+        # Set from a (re)subscription until a catch-up succeeds: the server we now listen to
+        # may be another one (a promoted replica, a restart) whose stream has a new epoch, and
+        # its next event may follow on from our last seq; only the catch-up can tell.
+        behind = False
         async for batch in self._feed.batches():
             try:
                 if not batch:  # (re)subscribed: whatever was published meanwhile is in the stream
-                    await self._catch_up()
-                    continue
-                if batch[0]["seq"] > self.last_seq + 1:
+                    behind = True
+                elif batch[0]["seq"] > self.last_seq + 1:
                     metrics.feed_gap_fills.inc()
+                    behind = True
+                if behind:
                     await self._catch_up()
+                    behind = False
                 await self._deliver([event for event in batch if event["seq"] > self.last_seq])
             except StoreUnavailable as exc:
-                # The next (re)subscription or the next batch's gap check fills this in.
+                # Still behind: the next batch (or resubscription) catches up from the stream.
                 log.warning("could not read the stream", error=str(exc))
 
     async def _catch_up(self) -> None:
@@ -65,7 +72,7 @@ class Feed:
             stored = await self._store.events_after(self.last_seq, self._config.replay_limit)
             if stored.epoch != self.epoch or not stored.covered:
                 await self._resync(stored.epoch)
-                return
+                continue  # then replay what followed the resync point
             if not stored.events:
                 return
             await self._deliver(stored.events)
@@ -73,10 +80,27 @@ class Feed:
                 return
 
     async def _resync(self, new_epoch: str) -> None:
-        """The stream lost its history (Redis lost data, or we fell too far behind)."""
-        snapshot = await self._store.snapshot()
-        log.warning("stream history lost; resyncing clients", old_epoch=self.epoch,
-                    new_epoch=new_epoch, seq=snapshot.seq)
+        """The stream's history changed under us: a failover may have rolled it back (new
+        epoch), or we fell further behind than it keeps.
+
+        Clients get a `resync: true` snapshot and must replace their state with it. After a
+        new epoch, that is the state where the surviving history ends (the epoch's start),
+        and the events since follow as usual: the clients miss nothing of the new history.
+        """
+        snapshot = await self._store.epoch_start() if new_epoch != self.epoch else None
+        if snapshot is None or snapshot.epoch != new_epoch or not (
+                await self._store.events_after(snapshot.seq, 1)).covered:
+            snapshot = await self._store.snapshot()
+        elif self.last_seq < snapshot.seq:
+            # The surviving history goes further than we had delivered (we lost the old
+            # server before its last events reached us): those are the same events in both
+            # epochs, so deliver them first; the resync point then follows on for the clients.
+            missed = await self._store.events_after(self.last_seq, snapshot.seq - self.last_seq)
+            if missed.covered and missed.epoch == snapshot.epoch:
+                await self._deliver([e for e in missed.events if e["seq"] <= snapshot.seq])
+        log.warning("stream history changed; resyncing clients", old_epoch=self.epoch,
+                    new_epoch=snapshot.epoch, seq=snapshot.seq, last_seq=self.last_seq)
+        metrics.client_resyncs.inc()
         self.epoch, self.last_seq = snapshot.epoch, snapshot.seq
         self.ring.clear()
         await self._on_resync(snapshot)

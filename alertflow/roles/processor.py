@@ -15,7 +15,13 @@ import msgspec
 import structlog
 
 from alertflow import metrics
-from alertflow.backends.ports import AlertConsumer, StateStore, StoreUnavailable, Verdict
+from alertflow.backends.ports import (
+    AlertConsumer,
+    NotReplicated,
+    StateStore,
+    StoreUnavailable,
+    Verdict,
+)
 from alertflow.domain.alert import decode_alert
 
 log = structlog.get_logger("alertflow.processor")
@@ -30,6 +36,7 @@ class StoreGate:
         self._up.set()
         self._probe: asyncio.Task[None] | None = None
         self._max_backoff_s = max_backoff_s
+        self._kicked = asyncio.Event()
 
     @property
     def up(self) -> bool:
@@ -43,10 +50,18 @@ class StoreGate:
         if self._probe is None or self._probe.done():
             self._probe = asyncio.create_task(self._wait_for_store())
 
+    def kick(self) -> None:
+        """Probe now: the store has just come back elsewhere (a new master was promoted)."""
+        self._kicked.set()
+
     async def _wait_for_store(self) -> None:
         delay = 0.05
         while True:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kicked.wait(), delay)
+            if self._kicked.is_set():
+                self._kicked.clear()
+                delay = 0.05
             try:
                 await self._store.ping()
             except StoreUnavailable:
@@ -75,6 +90,10 @@ class Processor:
         self._sweep_interval_s = sweep_interval_s
         self._stopping = asyncio.Event()
 
+    def master_changed(self) -> None:
+        """Sentinel promoted a new master: retry at once instead of at the next backoff."""
+        self._gate.kick()
+
     def readiness(self) -> dict[str, bool]:
         metrics.broker_connected.set(1 if self._consumer.ready else 0)
         return {"broker": self._consumer.ready, "redis": self._gate.up}
@@ -95,11 +114,17 @@ class Processor:
                 outcome, events = await self._store.apply(alert, int(time.time() * 1000))
                 break
             except StoreUnavailable as exc:
+                if isinstance(exc, NotReplicated):
+                    metrics.not_replicated.inc()
                 self._gate.down(str(exc))
         metrics.process_seconds.observe(time.perf_counter() - started)
         metrics.queue_latency_seconds.observe(max(0.0, time.time() - alert.received_at / 1000))
         metrics.alerts_processed.labels(outcome).inc()
-        if events:
+        if outcome == "late":
+            metrics.late_alerts.inc()
+            metrics.events_published.labels("open").inc(events // 2)
+            metrics.events_published.labels("close").inc(events // 2)
+        elif events:
             metrics.events_published.labels("close" if outcome == "cancel" else "open").inc(
                 events)
         log.debug("alert applied", alert_id=alert.id, outcome=outcome, events=events)

@@ -24,7 +24,8 @@ from alertflow.backends.ports import (
 )
 from alertflow.backends.rabbitmq import QueueSpec, RabbitConsumer, RabbitPublisher
 from alertflow.backends.ratelimit import LocalRateLimiter, RedisRateLimiter
-from alertflow.backends.redis_store import RedisStateStore, connect
+from alertflow.backends.redis_sentinel import master_switches
+from alertflow.backends.redis_store import RedisEventFeed, RedisStateStore, connect
 from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Catalog
 from alertflow.listener import ListenerConfig, create_listener_app, create_listener_routes
@@ -76,7 +77,9 @@ def notifier_config(settings: Settings) -> NotifierConfig:
 def redis_store(settings: Settings, catalog: Catalog) -> RedisStateStore:
     return RedisStateStore(connect(settings.redis_url), catalog, prefix=settings.key_prefix,
                            stream_maxlen=settings.stream_maxlen,
-                           dedup_ttl_s=settings.dedup_ttl_s)
+                           dedup_ttl_s=settings.dedup_ttl_s,
+                           min_replicas=settings.min_replicas(),
+                           replication_timeout_ms=settings.redis_replication_timeout_ms)
 
 
 async def _wait_ready(publisher: AlertPublisher, seconds: float) -> None:
@@ -130,15 +133,45 @@ async def process(settings: Settings) -> None:
     store = redis_store(settings, catalog)
     consumer = RabbitConsumer(settings.amqp_url, queue_spec(settings), settings.prefetch)
     processor = Processor(consumer, store, settings.sweep_interval_ms / 1000)
+    following = _follow_master(settings, store, processor=processor)
     http_stop = asyncio.Event()
     http = asyncio.create_task(serve_app(
         Starlette(routes=health_routes(processor.readiness)), settings.host,
         settings.http_port, http_stop, 2))
-    log.info("processor running", queue=settings.queue, prefetch=settings.prefetch)
+    log.info("processor running", queue=settings.queue, prefetch=settings.prefetch,
+             min_replicas=settings.min_replicas())
     await processor.run(shutdown)
     http_stop.set()
     await http
+    await _stop(following)
     await store.close()
+
+
+def _follow_master(settings: Settings, store: RedisStateStore, *,
+                   processor: Processor | None = None,
+                   feed: RedisEventFeed | None = None) -> asyncio.Task[None] | None:
+    """With Sentinel: on each promotion, drop the pooled connections to the old master and
+    retry at once (the processor's probe, the notifier's subscription)."""
+    switches = master_switches(settings.redis_url)
+    if switches is None:
+        return None
+
+    async def switched() -> None:
+        await store.drop_connections()
+        if processor is not None:
+            processor.master_changed()
+        if feed is not None:
+            await feed.master_changed()
+
+    switches.on_switch(switched)
+    return asyncio.create_task(switches.run())
+
+
+async def _stop(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _serve_notifier(
@@ -186,6 +219,7 @@ async def notify(settings: Settings) -> None:
     catalog = load_catalog(settings.locations)
     store = redis_store(settings, catalog)
     feed = store.feed(connect(settings.redis_url))
+    following = _follow_master(settings, store, feed=feed)
     notifier = Notifier(store, feed, catalog, notifier_config(settings))
     push_store = PushStore(connect(settings.redis_url), settings.key_prefix)
     routes = push_routes(push_store, catalog, PushHttpConfig(
@@ -195,6 +229,7 @@ async def notify(settings: Settings) -> None:
              web_push=bool(settings.vapid_public_key))
     await _serve_notifier(notifier, notifier.asgi_app(extra_routes=routes), settings,
                           settings.port, shutdown, [])
+    await _stop(following)
     await push_store.close()
     await feed.close()
     await store.close()

@@ -113,10 +113,34 @@ async def test_cancel_keeps_a_window_that_a_newer_alert_holds_open(
     assert incident["alert_count"] == 1
 
 
-async def test_expired_alert_opens_nothing(store_under_test: StoreUnderTest) -> None:
+async def test_late_alert_is_shown_as_its_open_and_close(
+    store_under_test: StoreUnderTest,
+) -> None:
+    """An alert processed after its window ended is still shown: open then close, both late,
+    a window of its own that is not active (no snapshot incident, nothing left to sweep)."""
+    store = store_under_test.store
     now = int(time.time() * 1000)
-    result = await store_under_test.store.apply(alert("old", [ABU_SNAN], now - 60_000, 30), now)
-    assert result == ("expired", 0)
+    await store.apply(alert("live", [ABU_SNAN], now, 60), now)
+    before = (await store.snapshot()).incidents
+    result = await store.apply(alert("old", [ABU_SNAN, "Nowhere"], now - 60_000, 30), now)
+    assert result == ("late", 4)
+    stored = await store.events_after(1, 10)
+    assert [(e["kind"], e["location"], e.get("late")) for e in stored.events] == [
+        ("open", ABU_SNAN, True), ("close", ABU_SNAN, True),
+        ("open", "Nowhere", True), ("close", "Nowhere", True)]
+    opened, closed = stored.events[0], stored.events[1]
+    assert opened["incident_id"] == closed["incident_id"] == str(opened["seq"])
+    assert opened["alert_id"] == "old" and opened["alert_count"] == 1
+    assert (opened["started_at"], opened["ends_at"]) == (now - 60_000, now - 30_000)
+    assert (closed["started_at"], closed["ends_at"]) == (now - 60_000, now - 30_000)
+    assert closed["reason"] == "expired"
+    # The live window is untouched and nothing of the late one stays open.
+    assert (await store.snapshot()).incidents == before
+    assert (await store.sweep(now + 1)).closed == 0
+    assert "late" not in (await store.events_after(0, 1)).events[0]  # only when true
+    # A redelivery shows nothing twice.
+    assert await store.apply(alert("old", [ABU_SNAN, "Nowhere"], now - 60_000, 30), now) == (
+        "duplicate", 0)
 
 
 async def test_stream_replays_after_seq_and_reports_when_it_no_longer_reaches(

@@ -123,6 +123,35 @@ def test_any_order_and_duplication_gives_the_same_outcome(data: st.DataObject) -
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
+def test_an_accepted_alert_is_always_shown_even_late(data: st.DataObject) -> None:
+    """Messages after `cut` are processed once every window has ended (a long stall): each
+    alert no all-clear covers is still shown exactly once; a late one as its open immediately
+    followed by its close, both late; every window closes exactly once, nothing stays open."""
+    shuffled = data.draw(delivered(original := data.draw(messages())))
+    cut = data.draw(st.integers(0, len(shuffled)))
+    state = AggregationState()
+    events: list[Event] = []
+    for index, message in enumerate(shuffled):
+        events += state.apply(message, NOW if index < cut else LATER, CATALOG)[1]
+    events += state.sweep(LATER)
+    opens = Counter((e.alert_id, e.location) for e in events if e.kind == "open")
+    assert all(count == 1 for count in opens.values()), "an alert was shown twice"
+    assert survivors(original) <= set(opens), "an alert no all-clear covers was not shown"
+    for index, event in enumerate(events):
+        if event.late and event.kind == "open":
+            close = events[index + 1]
+            assert (close.kind, close.late, close.incident_id, close.seq) == (
+                "close", True, event.incident_id, event.seq + 1)
+    late_windows = {e.incident_id for e in events if e.late}
+    assert not late_windows & {e.incident_id for e in events if not e.late}
+    opened = {e.incident_id for e in events if e.kind == "open"}
+    closed = Counter(e.incident_id for e in events if e.kind == "close")
+    assert set(closed) == opened and all(count == 1 for count in closed.values())
+    assert not state.incidents
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
 def test_duplicates_change_nothing(data: st.DataObject) -> None:
     original = data.draw(messages())
     with_repeats = list(original)
@@ -159,6 +188,9 @@ def test_redis_scripts_agree_with_the_rules(
     runner: asyncio.Runner, redis_url: str, data: st.DataObject
 ) -> None:
     sequence = data.draw(delivered(data.draw(messages())))
+    # Some messages processed only after every window ended: late alerts agree too.
+    cut = data.draw(st.integers(0, len(sequence)))
+    times = [NOW if index < cut else LATER for index in range(len(sequence))]
 
     async def both() -> tuple[Any, Any]:
         prefix = "prop" + uuid.uuid4().hex[:10]
@@ -167,7 +199,8 @@ def test_redis_scripts_agree_with_the_rules(
             results = []
             for store in (MemoryStateStore(CATALOG),
                           RedisStateStore(client, CATALOG, prefix=prefix)):
-                outcomes = [await store.apply(message, NOW) for message in sequence]
+                outcomes = [await store.apply(message, now)
+                            for message, now in zip(sequence, times, strict=True)]
                 snapshot = await store.snapshot()
                 await store.sweep(LATER)
                 stored = await store.events_after(0, 1000)

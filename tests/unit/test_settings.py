@@ -58,7 +58,10 @@ def test_each_role_has_exactly_its_declared_options(role: str) -> None:
         param = params[item.name]
         assert param.opts == [item.flag]
         assert param.envvar == item.env
-        assert param.default == item.option.default_for(role, item.default)
+        default = item.option.default_for(role, item.default)
+        if item.option.multiple and default is not None:
+            default = [default]  # a repeatable option's default is a list of one
+        assert param.default == default
 
 
 class Captured:
@@ -158,3 +161,26 @@ def test_dev_uses_real_backends_only_when_given(monkeypatch: pytest.MonkeyPatch)
 def test_role_configs_take_their_defaults_from_the_declaration() -> None:
     assert run.notifier_config(DEFAULT_SETTINGS) == NotifierConfig()
     assert run.listener_config(DEFAULT_SETTINGS) == ListenerConfig()
+
+
+def test_broker_addresses_repeated_or_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    captured = Captured(monkeypatch)
+    a, b, c = (f"amqp://guest:guest@127.0.0.1:{port}/%2F" for port in (5672, 5673, 5674))
+    assert invoke(["process", "--amqp-url", a, "--amqp-url", f"{b},{c}"]).exit_code == 0
+    assert invoke(["process"], env={"ALERTFLOW_AMQP_URL": f"{a},{b}"}).exit_code == 0
+    assert [s.amqp_url for _, s, _ in captured.calls] == [f"{a},{b},{c}", f"{a},{b}"]
+    from alertflow.backends.rabbitmq import broker_urls
+
+    assert broker_urls(captured.calls[0][1].amqp_url) == [a, b, c]
+    result = CliRunner().invoke(app, ["process", "--amqp-url", "http://x"])
+    assert result.exit_code == 2 and "amqp://" in result.output
+
+
+def test_min_replicas_default_follows_sentinel(monkeypatch: pytest.MonkeyPatch) -> None:
+    captured = Captured(monkeypatch)
+    sentinel = "redis+sentinel://127.0.0.1:26379/mymaster/0"
+    assert invoke(["process"]).exit_code == 0
+    assert invoke(["process", "--redis-url", sentinel]).exit_code == 0
+    assert invoke(["process", "--redis-url", sentinel, "--redis-min-replicas", "0"]).exit_code == 0
+    assert invoke(["process"], env={"ALERTFLOW_REDIS_MIN_REPLICAS": "2"}).exit_code == 0
+    assert [s.min_replicas() for _, s, _ in captured.calls] == [0, 1, 0, 2]

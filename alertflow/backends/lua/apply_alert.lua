@@ -8,10 +8,10 @@ local cause = ARGV[11]
 local n = tonumber(ARGV[12])
 local FIRST = 13
 
+ensure_epoch(ARGV[4])
 if not redis.call('SET', P .. 'seen:' .. id, '1', 'NX', 'EX', ttl) then
   return {'duplicate', 0}
 end
-redis.call('SET', P .. 'epoch', ARGV[4], 'NX')
 
 local events = {}
 if kind == 'cancel' then
@@ -46,14 +46,26 @@ if kind == 'cancel' then
 end
 
 local r = rank(category)
-local superseded = 0
+-- Processed after its window ended (a stall upstream): shown all the same, as an open and its
+-- close at once, both late, in a window of its own that joins no incident.
+local late = ends <= now
 for i = 0, n - 1 do
   local loc, loc_frag = ARGV[FIRST + 3 * i], ARGV[FIRST + 1 + 3 * i]
   local name_json = ARGV[FIRST + 2 + 3 * i]
   local through = tonumber(redis.call('GET', P .. 'ct:' .. loc) or '-1')
   if issued <= through then
-    superseded = superseded + 1
-  elseif ends > now then
+    -- An all-clear issued after this alert already ended its window: nothing to show.
+  elseif late then
+    local iid = tostring(tonumber(redis.call('GET', P .. 'seq') or '0') + 1)
+    local window = loc_frag .. ',"type":' .. cjson.encode(atype) .. ',"category":'
+      .. cjson.encode(category) .. ',"source_name":' .. name_json .. ','
+    local times = ',"incident_id":"' .. iid .. '","started_at":' .. num(issued)
+      .. ',"ends_at":' .. num(ends) .. ',"alert_count":1'
+    emit(events, '"kind":"open","reason":"alert","late":true,' .. window .. cause .. times,
+      maxlen)
+    emit(events, '"kind":"close","reason":"expired","late":true,' .. window .. NULL_CAUSE
+      .. times, maxlen)
+  else
     local key = P .. 'inc:' .. loc
     local started, e, count
     local inc = redis.call('HMGET', key, 'iid', 'started', 'ends', 'count',
@@ -86,6 +98,6 @@ for i = 0, n - 1 do
   end
 end
 publish(events)
-if #events > 0 then return {'new', #events} end
-if superseded > 0 then return {'superseded', 0} end
-return {'expired', 0}
+if #events == 0 then return {'superseded', 0} end
+if late then return {'late', #events} end
+return {'new', #events}

@@ -110,3 +110,52 @@ local function close_body(key, loc, reason, cause_frag, ended_by)
     .. ',"incident_id":"' .. inc[1] .. '","started_at":' .. inc[3]
     .. ',"ends_at":' .. ends .. ',"alert_count":' .. inc[5]
 end
+
+-- The open incidents as snapshots show them, one JSON object each.
+local function incident_views()
+  local views = {}
+  for _, loc in ipairs(redis.call('ZRANGE', P .. 'due', 0, -1)) do
+    local inc = redis.call('HMGET', P .. 'inc:' .. loc, 'iid', 'loc', 'started', 'ends', 'count',
+      'last_type', 'last_frag', 'types', 'last_cat', 'last_name')
+    if inc[1] then
+      views[#views + 1] = '{"incident_id":"' .. inc[1] .. '",' .. inc[2]
+        .. ',"type":' .. cjson.encode(inc[6]) .. ',"category":' .. cjson.encode(inc[9])
+        .. ',"source_name":' .. inc[10] .. ',"types":' .. inc[8] .. ','
+        .. inc[7] .. ',"started_at":' .. inc[3] .. ',"ends_at":' .. inc[4]
+        .. ',"alert_count":' .. inc[5] .. '}'
+    end
+  end
+  return views
+end
+
+-- The stream's epoch, changed whenever its history may have been rolled back: when the server
+-- running this script is not the one whose replication history wrote the stream (a replica
+-- promoted after the master died, with or without its last writes; a restart that reloaded an
+-- AOF, which may lack its last second). Every script calls this before its first write, so a
+-- new epoch starts exactly where the surviving history ends: at seq X, with the incidents open
+-- at X kept in P.."epoch_snapshot" for notifiers to resync their clients from, followed by the
+-- events after X. `candidate` (random per caller) names a new epoch.
+local function ensure_epoch(candidate)
+  local info = redis.call('INFO', 'replication')
+  local replid = string.match(info, 'master_replid:(%w+)')
+  local epoch = redis.call('GET', P .. 'epoch')
+  local stored = redis.call('GET', P .. 'replid')
+  if epoch and stored == replid then return epoch end
+  if epoch and not stored then
+    -- Written before epochs followed the replication id: adopt this server's.
+    redis.call('SET', P .. 'replid', replid)
+    return epoch
+  end
+  local seq = redis.call('GET', P .. 'seq') or '0'
+  if epoch then epoch = candidate .. '.' .. string.sub(replid, 1, 8) .. '.' .. seq
+  else epoch = candidate end
+  redis.call('SET', P .. 'epoch', epoch)
+  redis.call('SET', P .. 'replid', replid)
+  redis.call('SET', P .. 'epoch_seq', seq)
+  redis.call('DEL', P .. 'epoch_snapshot')
+  local views = incident_views()
+  for i = 1, #views, 500 do  -- unpack has a stack limit: a few hundred at a time
+    redis.call('RPUSH', P .. 'epoch_snapshot', unpack(views, i, math.min(i + 499, #views)))
+  end
+  return epoch
+end

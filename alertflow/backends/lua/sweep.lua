@@ -3,7 +3,7 @@
 local now, maxlen, limit = ARGV[1], ARGV[2], tonumber(ARGV[4])
 local due = redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', now, 'LIMIT', 0, limit)
 if #due == 0 then return {0, redis.call('ZCARD', P .. 'due')} end
-redis.call('SET', P .. 'epoch', ARGV[3], 'NX')
+ensure_epoch(ARGV[3])
 local events = {}
 for _, loc in ipairs(due) do
   local key = P .. 'inc:' .. loc

@@ -1,0 +1,158 @@
+"""Issue 12: the Redis master dies (SIGKILL) mid-stream and Sentinel promotes its replica.
+
+A master, two replicas and three Sentinels of the test's own (`down-after-milliseconds 1000`);
+the processors and notifiers know only the Sentinels (`redis+sentinel://`), so they run with
+`--redis-min-replicas 1` by default: a message is acked only once its writes are on the replica.
+
+- `promoted`: the master dies while the replica is in step.
+- `lagging`: both replicas are frozen (`DEBUG SLEEP`) just before the master dies, so the
+  master's last writes never reach them. Without WAIT those alerts would be acked and lost;
+  here they were not acked, come back from RabbitMQ, and are applied again on the new master.
+
+Either way the promoted replica's history may be shorter than what clients saw: the stream's
+epoch changes, clients get a `resync: true` snapshot of the state where the surviving history
+ends, followed by every event after it. Counted on what each client keeps after its resyncs:
+every accepted alert shown exactly once (late ones as an open and its close, `late: true`),
+every window closed exactly once, no seq missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from tests.chaos.harness import (
+    Clusters,
+    Fleet,
+    Source,
+    alert,
+    check_exactly_once,
+    real_locations,
+    report,
+    wait_queue_empty,
+    wait_until,
+)
+from tests.chaos.replicated import SentinelSet
+from tests.support import metrics
+
+pytestmark = pytest.mark.chaos
+
+RATE = 100
+TOTAL = 1_200
+KILL_AFTER = 400
+CLIENTS = 20
+LAG_S = 2.0  # the replicas' sleep, from FROZEN_S before the kill: longer than WAIT's timeout
+FROZEN_S = 1.2
+
+
+def _freeze(port: int, seconds: float) -> None:
+    """DEBUG SLEEP blocks the server and this connection: from a thread of its own."""
+    def sleep() -> None:
+        client = redis.Redis(port=port, socket_timeout=seconds + 5)
+        try:
+            client.execute_command("DEBUG", "SLEEP", seconds)
+        finally:
+            client.close()
+
+    threading.Thread(target=sleep, daemon=True).start()
+
+
+@pytest.mark.parametrize("scenario", ["promoted", "lagging"])
+async def test_master_killed_sentinel_promotes(
+    scenario: str, sentinel_set: SentinelSet, clusters: Clusters, rabbitmq: str,
+    tmp_path: Path,
+) -> None:
+    old_master = sentinel_set.master.port
+    cluster = clusters(rabbitmq, f"redis://127.0.0.1:{old_master}/0")
+    cluster.role_redis_url = sentinel_set.url
+    cluster.add("listener", 0)
+    cluster.add("processor", 0)
+    cluster.add("processor", 1)
+    cluster.add("notifier", 0)
+    cluster.add("notifier", 1)
+    fleet = await Fleet(tmp_path).start()
+    timeline: dict[str, float] = {}
+    root = "{" + cluster.queue + "}:"
+    try:
+        await fleet.connect(cluster.of("notifier"), CLIENTS)
+        locations = real_locations(50)
+        faults: list[asyncio.Task[None]] = []
+
+        async def failover() -> None:
+            if scenario == "lagging":
+                for replica in sentinel_set.replicas:
+                    _freeze(replica.port, LAG_S)
+                await asyncio.sleep(FROZEN_S)
+            timeline["killed"] = time.monotonic()
+            await asyncio.to_thread(sentinel_set.master.kill)
+            await wait_until(lambda: sentinel_set.master_port() != old_master, 30,
+                             "the Sentinels to promote the replica")
+            timeline["promoted"] = time.monotonic()
+            # Writing again: the new master's seq moves (the stall ends).
+            new_master = redis.Redis(port=sentinel_set.master_port(), socket_timeout=5)
+            try:
+                first = new_master.get(root + "seq")
+                await wait_until(lambda: new_master.get(root + "seq") != first, 30,
+                                 "writes on the new master")
+            finally:
+                new_master.close()
+            timeline["resumed"] = time.monotonic()
+
+        def fault(sent: int) -> None:
+            if sent == KILL_AFTER:
+                faults.append(asyncio.create_task(failover()))
+
+        source = Source(cluster.of("listener"), rate=RATE)
+        started = time.monotonic()
+        # Windows of 2–4 s: some end during the stall, so their alerts arrive late.
+        await source.run((alert(locations[i % 50], 2 + i % 3) for i in range(TOTAL)),
+                         during=fault)
+        await asyncio.gather(*faults)
+        cluster.redis_url = f"redis://127.0.0.1:{sentinel_set.master_port()}/0"
+        accepted = source.accepted
+        settled = await fleet.settle(len(accepted), timeout=60)
+        records = await fleet.dump()
+        delivery = check_exactly_once(records, accepted, set(source.bodies),
+                                      stream_last=cluster.stream_position()[0], rollbacks=True)
+        depths = await wait_queue_empty(rabbitmq, cluster.queue)
+        outcomes = cluster.outcomes()
+        processor_samples = [metrics(url) for url in cluster.of("processor")]
+        late = sum(s.get("alertflow_late_alerts_total", 0) for s in processor_samples)
+        not_replicated = sum(s.get("alertflow_not_replicated_total", 0)
+                             for s in processor_samples)
+        rolled_back = max(_rolled_back(record) for record in records)
+        late_opens = min(sum(1 for e in r.events if e["kind"] == "open" and e.get("late"))
+                         for r in records)
+        report(f"redis-failover-{scenario}", settled=settled, posted=source.posted,
+               offered_rate=f"{source.offered_rate:.0f}/s", statuses=dict(source.statuses()),
+               promoted_after_s=f"{timeline['promoted'] - timeline['killed']:.2f}",
+               stall_s=f"{timeline['resumed'] - timeline['killed']:.2f}",
+               rolled_back_events=rolled_back, outcomes=outcomes, late_alerts=late,
+               late_opens_per_client=late_opens, not_replicated=not_replicated,
+               resyncs=delivery.resyncs, queue_and_dlq=depths,
+               seconds=f"{time.monotonic() - started:.1f}", delivery=delivery.summary())
+
+        assert len(accepted) == TOTAL, source.statuses()  # RabbitMQ was up all along
+        assert depths == (0, 0)
+        if scenario == "lagging":
+            # The replicas really lagged: writes were applied (clients saw their events) that
+            # no replica confirmed, and the promoted one never had.
+            assert not_replicated > 0 and rolled_back > 0
+    finally:
+        await fleet.close()
+
+
+def _rolled_back(record: Any) -> int:
+    """Events a client saw that the promoted replica never had (before its resync snapshot,
+    with a seq beyond the snapshot's)."""
+    void = 0
+    for snapshot, at in zip(record.snapshots, record.snapshot_at, strict=True):
+        if snapshot.get("resync"):
+            void += sum(1 for event in record.events[:at] if event["seq"] > snapshot["seq"])
+    return void
