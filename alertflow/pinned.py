@@ -12,7 +12,9 @@ once at start-up, and takes the documented library path when the answer is not e
 
 The lock read is `alertflow/data/runtime.lock`, shipped inside the package (so the check works in
 the image and in any install), written by `bash scripts/lock.sh` at the same versions as the
-repository's full `requirements.lock`.
+repository's full `requirements.lock`. Name only the distributions you rely on: the lock is
+resolved for any Python 3.11, so it also pins some that later 3.11 releases never install
+(async-timeout, a redis dependency below 3.11.3).
 """
 
 from __future__ import annotations
