@@ -85,6 +85,12 @@ ROLES: dict[str, dict[str, Any]] = {
         "drain_s": 15,
         "secret_keys": {"ALERTFLOW_REDIS_URL"},
     },
+    "push": {
+        "arg": "push",
+        "port": 8082,
+        "drain_s": 20,
+        "secret_keys": {"ALERTFLOW_REDIS_URL"},
+    },
 }
 # alertflow's --graceful-timeout-s default (alertflow/settings.py).
 GRACEFUL_DEFAULT_S = 10.0
@@ -340,7 +346,13 @@ def check_custom_resources(docs: list[dict[str, Any]]) -> list[str]:
                 problems.append(f"{ident(doc)}: maxReplicaCount {hi} < minReplicaCount {lo}")
             triggers = _require(doc, "spec.triggers", problems) or []
             rabbit = [t for t in triggers if t.get("type") == "rabbitmq"]
-            if not rabbit:
+            if target == "push":
+                # The push role scales on its consumer group's lag, exported to Prometheus.
+                lag = [t for t in triggers if t.get("type") == "prometheus"
+                       and "alertflow_push_stream_lag" in str(t.get("metadata", {}).get("query"))]
+                if not lag:
+                    problems.append(f"{ident(doc)}: no prometheus trigger on the stream lag")
+            elif not rabbit:
                 problems.append(f"{ident(doc)}: no rabbitmq trigger")
             for t in rabbit:
                 meta = t.get("metadata") or {}
@@ -819,6 +831,7 @@ def check_network_policies(docs: list[dict[str, Any]]) -> list[str]:
             expect("keda-operator", keda, "rabbitmq", labels, port, True)
             for name, src in (
                 ("notifier", local["notifier"]),
+                ("push", local["push"]),
                 ("stranger pod", stranger),
                 ("other namespace", other_ns),
                 ("outside", external),
@@ -834,6 +847,7 @@ def check_network_policies(docs: list[dict[str, Any]]) -> list[str]:
             expect("notifier", local["notifier"], "redis", labels, port, True)
             # The listeners' shared per-source rate limit lives in Redis.
             expect("listener", local["listener"], "redis", labels, port, True)
+            expect("push", local["push"], "redis", labels, port, True)
             for name, src in (
                 ("stranger pod", stranger),
                 ("other namespace", other_ns),
@@ -1362,7 +1376,7 @@ def test_prod_overlay_never_applies_secrets() -> None:
     assert not kind_of(render("prod"), "Secret")
     template = render("prod-secrets")
     assert {d["kind"] for d in template} == {"Secret"}
-    assert {d["metadata"]["name"] for d in template} == {SECRET_NAME, "redis-auth"}
+    assert {d["metadata"]["name"] for d in template} == {SECRET_NAME, "redis-auth", "alertflow-vapid"}
 
 
 def test_sentinel_url_form() -> None:
