@@ -1376,7 +1376,8 @@ def test_prod_overlay_never_applies_secrets() -> None:
     assert not kind_of(render("prod"), "Secret")
     template = render("prod-secrets")
     assert {d["kind"] for d in template} == {"Secret"}
-    assert {d["metadata"]["name"] for d in template} == {SECRET_NAME, "redis-auth", "alertflow-vapid"}
+    assert {d["metadata"]["name"] for d in template} == {
+        SECRET_NAME, "redis-auth", "alertflow-vapid"}
 
 
 def test_sentinel_url_form() -> None:
