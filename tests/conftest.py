@@ -14,11 +14,17 @@ from urllib.parse import urlparse
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import settings
 
 from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Catalog
 from alertflow.local_ports import free_port
 from tests.support import delete_keys
+
+# Hypothesis's per-example deadline is a timing assertion: on a loaded 2-core machine it fails
+# tests whose behaviour is right. Timings belong in the benchmark, so no test has a deadline.
+settings.register_profile("alertflow", deadline=None)
+settings.load_profile("alertflow")
 
 AMQP_URL = os.environ.get("ALERTFLOW_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 REDIS_URL = os.environ.get("ALERTFLOW_REDIS_URL", "redis://127.0.0.1:6379/0")
