@@ -31,7 +31,11 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 LocationName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 AlertId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID)]
 # Free text in any language, as sources name their alerts ("Rocket Alert", "ירי רקטות וטילים").
-AlertType = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
+AlertType = Annotated[str, msgspec.Meta(
+    min_length=1, max_length=MAX_NAME,
+    description="The alert's type as the source names it, in any language (\"Rocket Alert\", "
+                "\"ירי רקטות וטילים\"); no control characters. Its category is derived from "
+                "it unless `category` is sent.")]
 IssuedAt = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
@@ -42,7 +46,9 @@ class AlertIn(msgspec.Struct, forbid_unknown_fields=True):
     issued_at: IssuedAt
     id: AlertId | None = None
     # The taxonomy identifier; when absent the listener derives it from `type`.
-    category: Category | None = None
+    category: Annotated[Category, msgspec.Meta(
+        description="The taxonomy identifier; when absent it is derived from `type`. "
+                    "`all_clear` makes the alert a cancel.")] | None = None
     locations: Annotated[list[LocationName], msgspec.Meta(max_length=MAX_LOCATIONS)] | None = None
     location: LocationName | None = None
     duration_s: Annotated[int, msgspec.Meta(ge=1, le=MAX_DURATION_S)] | None = None

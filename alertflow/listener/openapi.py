@@ -79,7 +79,8 @@ def openapi_document() -> dict[str, Any]:
             }},
             "/api/alerts": {"post": {
                 "summary": "The original sources' format: "
-                           "{location, type, timestamp, duration (minutes)}.",
+                           "{location, type, timestamp, duration (minutes)}; a timestamp up "
+                           "to 15 minutes ahead is the window's start.",
                 "security": security,
                 "requestBody": {"required": True, **json_body(bodies["legacy"])},
                 "responses": answers,
