@@ -16,6 +16,7 @@ import structlog
 
 from alertflow.backends.ports import AlertPublisher, BrokerUnavailable
 from alertflow.domain.alert import Alert
+from alertflow.domain.categories import category_of
 from alertflow.domain.locations import Area, Catalog
 
 log = structlog.get_logger("alertflow.demo")
@@ -28,11 +29,20 @@ def _nearest(catalog: Catalog, centre: Area, count: int) -> list[str]:
     return [area.id for area in sorted(catalog.areas.values(), key=distance)[:count]]
 
 
-def _alert(kind: str, alert_type: str, locations: list[str], duration_s: int) -> Alert:
+# Types as the national feed titles them; the category comes from the same alias table the
+# listener uses, so the demo shows what real sources would.
+_TYPES = {"missiles": "ירי רקטות וטילים", "hostile_aircraft": "חדירת כלי טיס עוין",
+          "earthquake": "רעידת אדמה",
+          "early_warning": "בדקות הקרובות צפויות להתקבל התרעות באזורך",
+          "all_clear": "האירוע הסתיים"}
+
+
+def _alert(kind: str, category: str, locations: list[str], duration_s: int) -> Alert:
     now = int(time.time() * 1000)
+    alert_type = _TYPES["all_clear" if kind == "cancel" else category]
     return Alert(id=f"demo-{uuid.uuid4()}", kind=kind,  # type: ignore[arg-type]
-                 type=alert_type, locations=locations, issued_at=now, duration_s=duration_s,
-                 received_at=now, source="demo")
+                 type=alert_type, category=category_of(alert_type), locations=locations,
+                 issued_at=now, duration_s=duration_s, received_at=now, source="demo")
 
 
 async def run_demo(publisher: AlertPublisher, catalog: Catalog, seed: int | None = None) -> None:

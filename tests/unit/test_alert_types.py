@@ -15,9 +15,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from alertflow.backends.memory import MemoryQueue
-from alertflow.domain.alert import Alert, decode_alert
+from alertflow.domain.alert import Alert, decode_alert, encode_alert
 from alertflow.domain.locations import Catalog
 from alertflow.listener import ListenerConfig, create_listener_app
+from alertflow.roles.demo import _alert as demo_alert
 from alertflow.settings import DEFAULT_SETTINGS
 
 TOKEN = "s3cret-token-0123456789"
@@ -134,3 +135,12 @@ def test_how_far_ahead_each_route_accepts(
     assert len(queued(queue)) == (1 if status == 202 else 0)
     if status == 422:
         assert "in the future" in answer["reason"]
+
+
+@pytest.mark.parametrize("kind, category", [("alert", "missiles"), ("alert", "early_warning"),
+                                            ("alert", "hostile_aircraft"),
+                                            ("cancel", "missiles")])
+def test_demo_alerts_carry_real_titles_and_their_categories(kind: str, category: str) -> None:
+    alert = demo_alert(kind, category, [PLACE], 60 if kind == "alert" else 0)
+    assert alert.category == ("all_clear" if kind == "cancel" else category)
+    assert decode_alert(encode_alert(alert)) == alert  # a valid queue message
