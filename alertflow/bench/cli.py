@@ -258,5 +258,21 @@ def push(
          append)
 
 
+@bench_app.command()
+def replication(
+    alerts: Annotated[int, typer.Option("--alerts", help="Alerts applied per round and mode.")]
+    = 5000,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Applies at once (prefetch).")]
+    = 64,
+    rounds: Annotated[int, typer.Option("--rounds", help="Rounds of min-replicas 0 and 1.")]
+    = 3,
+    append: Append = "",
+) -> None:
+    """What WAIT (--redis-min-replicas 1) costs the processor's Redis step, vs. 0."""
+    from alertflow.bench.replication import replication as measure
+
+    _run(lambda: measure(alerts, concurrency, rounds), append)
+
+
 def main() -> None:
     bench_app(prog_name="alertflow bench")
