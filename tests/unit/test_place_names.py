@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from alertflow.backends.memory import MemoryQueue
-from alertflow.catalog import load_aliases
+from alertflow.catalog import load_aliases, load_catalog
 from alertflow.domain.alert import Alert, decode_alert
 from alertflow.domain.locations import Catalog, _key
 from alertflow.domain.subscriptions import SubscriptionError, parse_subscription
@@ -27,6 +29,7 @@ TEL_AVIV = ("תל אביב - דרום העיר ויפו", "תל אביב - מז�
             "תל אביב - עבר הירקון")
 HAIFA = ("חיפה - כרמל ועיר תחתית", "חיפה - מערב", "חיפה - מפרץ והקריות",
          "חיפה - נווה שאנן ורמות כרמל")
+CATALOG = load_catalog()
 TOKEN = "s3cret-token-0123456789"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
@@ -244,3 +247,14 @@ def test_a_client_may_subscribe_by_a_citys_name(catalog: Catalog) -> None:
     small = Catalog.from_records(SMALL)
     with pytest.raises(SubscriptionError, match="ambiguous location 'Beta'"):
         parse_subscription({"locations": ["Beta"]}, small, None)
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=80) | st.sampled_from(["Tel Aviv", "תל אביב", "Sderot", "Shlomi"]))
+def test_any_text_resolves_to_catalog_areas_or_nothing(text: str) -> None:
+    catalog = CATALOG
+    resolved = catalog.resolve_name(text)
+    assert resolved.how in ("area", "city", "zone", "alias", "fuzzy", "unknown", "ambiguous")
+    assert set(resolved.areas) <= set(catalog.areas)
+    assert bool(resolved.areas) == (resolved.how not in ("unknown", "ambiguous"))
+    assert catalog.resolve_name(text) == resolved  # the same answer every time
