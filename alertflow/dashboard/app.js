@@ -100,6 +100,16 @@ function updateSkew() {
 // Catalogue
 // ------------------------------------------------------------------------------------------
 
+/** Other names for the catalogue's places; the search works without them if they fail. */
+async function loadAliases() {
+  try {
+    const res = await fetch("v1/aliases", { cache: "no-cache" });
+    return res.ok ? (await res.json()).aliases ?? {} : {};
+  } catch {
+    return {};
+  }
+}
+
 async function loadCatalog() {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -107,7 +117,7 @@ async function loadCatalog() {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       skewFromResponse(res);
       const data = await res.json();
-      setCatalog(Array.isArray(data) ? data : data.locations ?? []);
+      setCatalog(Array.isArray(data) ? data : data.locations ?? [], await loadAliases());
       map.setAreas([...state.catalog.values()]);
       map.setMine(mineAreaIds());
       $("#map-status")?.remove();

@@ -17,8 +17,12 @@ export function normalize(text) {
     .trim();
 }
 
-/** Fill state.catalog, state.zones and the search index from the catalogue's records. */
-export function setCatalog(records) {
+/**
+ * Fill state.catalog, state.zones and the search index from the catalogue's records, with the
+ * alias table's other names (GET v1/aliases: a key is an area, a zone, or a split city whose
+ * areas are named "CITY - …").
+ */
+export function setCatalog(records, aliases = {}) {
   state.catalog.clear();
   state.zones.clear();
   for (const r of records) {
@@ -28,7 +32,7 @@ export function setCatalog(records) {
     const area = {
       id: r.id,
       name: r.name ?? r.names ?? {},
-      aliases: Array.isArray(r.aliases) ? r.aliases : [],
+      aliases: [],
       zone: zoneNames,
       zoneId,
       shelter_seconds: r.shelter_seconds ?? null,
@@ -41,12 +45,20 @@ export function setCatalog(records) {
       state.zones.get(zoneId).areas.push(area.id);
     }
   }
+  const zoneAliases = {};
+  for (const [key, names] of Object.entries(aliases)) {
+    if (!Array.isArray(names)) continue;
+    if (state.zones.has(key)) zoneAliases[key] = names;
+    for (const area of state.catalog.values()) {
+      if (area.id === key || area.id.startsWith(`${key} -`)) area.aliases.push(...names);
+    }
+  }
   state.searchIndex = [
     ...[...state.zones.values()].map((z) => ({
       type: "zone",
       id: z.id,
       names: z.names,
-      labels: [z.id, ...Object.values(z.names)],
+      labels: [z.id, ...Object.values(z.names), ...(zoneAliases[z.id] ?? [])],
     })),
     ...[...state.catalog.values()].map((a) => ({
       type: "area",

@@ -307,3 +307,21 @@ def test_the_alert_list_is_one_tab_stop_and_keeps_focus_when_a_row_closes(
         "document.activeElement.closest('#active-list li.alert-row')?.dataset.location")
     assert focused in long_
     assert page.locator("#active-list [tabindex='0']").count() == 1
+
+
+# -- 7. names ----------------------------------------------------------------------------------
+
+def test_searching_an_exonym_finds_the_place(shared: Pipeline, page_factory: Any) -> None:
+    page = live_page(page_factory, shared)
+    page.fill("#area-search", "عسقلان")  # Ashkelon's Arabic exonym, from the alias table
+    first = page.locator("#area-results .result").first
+    first.wait_for(timeout=TIMEOUT_MS)
+    assert "Ashkelon" in first.inner_text() and "عسقلان" in first.inner_text()
+    page.fill("#area-search", "Tel Aviv-Yafo")  # a split city: every one of its areas
+    page.wait_for_selector("#area-results .result", timeout=TIMEOUT_MS)
+    names = page.locator("#area-results .result .result-name").all_inner_texts()
+    assert len(names) >= 3 and all(name.startswith("Tel Aviv") for name in names)
+    page.fill("#area-search", "عسقلان")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f'#my-areas-list li[data-location="{ASHKELON}"]', timeout=TIMEOUT_MS)
+    assert page.errors == []
