@@ -14,6 +14,7 @@ export const LANGUAGES = {
 export const DEFAULT_LANGUAGE = "en";
 
 const en = {
+  "list.separator": ", ",
   "history.only_mine": "Only my areas",
   "tools.sort": "Sort",
   "tools.sort_newest": "Newest first",
@@ -155,6 +156,7 @@ const en = {
 };
 
 const he = {
+  "list.separator": ", ",
   "history.only_mine": "רק האזורים שלי",
   "tools.sort": "מיון",
   "tools.sort_newest": "החדשות קודם",
@@ -302,6 +304,7 @@ const he = {
 };
 
 const ru = {
+  "list.separator": ", ",
   "history.only_mine": "Только мои районы",
   "tools.sort": "Сортировка",
   "tools.sort_newest": "Сначала новые",
@@ -455,6 +458,7 @@ const ru = {
 };
 
 const ar = {
+  "list.separator": "، ",
   "history.only_mine": "مناطقي فقط",
   "tools.sort": "الترتيب",
   "tools.sort_newest": "الأحدث أولًا",

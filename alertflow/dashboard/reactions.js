@@ -18,7 +18,7 @@ export function namesList(events) {
     const name = areaName(ev.location, ev.names);
     if (!seen.includes(name)) seen.push(name);
   }
-  const shown = seen.slice(0, 5).join(", ");
+  const shown = seen.slice(0, 5).join(t("list.separator"));
   return seen.length > 5 ? `${shown} ${t("announce.more", { n: seen.length - 5 })}` : shown;
 }
 

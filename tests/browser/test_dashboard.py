@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.browser.conftest import OffMachine
 from tests.e2e.conftest import Pipeline, alert_body
-from tests.support import http, now_iso, wait_ready
+from tests.support import http, wait_ready
 
 ABU_GHOSH = "אבו-גוש"  # zone בית שמש
 ABU_SNAN = "אבו סנאן"  # zone גליל עליון ("Upper Galilee")
@@ -131,26 +131,31 @@ def test_notifier_restart_shows_reconnecting_then_resumed_with_the_missed_events
 def test_a_barrage_renders_on_desktop_and_phone(
     live: Pipeline, page_factory: Any, catalog: Any, tmp_path: Path,
 ) -> None:
-    """Screenshots of the page under a real barrage; ALERTFLOW_SCREENSHOTS=DIR keeps them."""
+    """Screenshots of the page under a real barrage, in Hebrew, English and Arabic, for a resident
+    of Ashkelon; ALERTFLOW_SCREENSHOTS=docs/screenshots refreshes the README's pictures."""
     centre = catalog.areas["אשקלון"]
     nearby = sorted(catalog.areas.values(),
-                    key=lambda a: (a.lat - centre.lat) ** 2 + (a.lng - centre.lng) ** 2)[:40]
+                    key=lambda a: (a.lat - centre.lat) ** 2 + (a.lng - centre.lng) ** 2)[:60]
     pages: list[tuple[str, Any, OffMachine]] = []
-    for name, viewport in (("desktop", {"width": 1440, "height": 900}),
-                           ("phone", {"width": 390, "height": 844})):
-        page, off_machine = page_factory(live.notifier_urls[0], viewport=viewport)
-        wait_state(page, "live")
-        pages.append((name, page, off_machine))
-    post(live, [alert_body([area.id], duration_s=300) for area in nearby[:30]])
-    post(live, {"type": "early_warning", "locations": [a.id for a in nearby[30:]],
-                "issued_at": now_iso(), "duration_s": 300})
+    for lang in ("he", "en", "ar"):
+        for name, viewport in (("desktop", {"width": 1440, "height": 900}),
+                               ("phone", {"width": 390, "height": 844})):
+            page, off_machine = page_factory(live.notifier_urls[0], viewport=viewport, storage={
+                "alertflow.lang": lang,
+                "alertflow.myAreas": {"mode": "all", "locations": ["אשקלון"], "zones": []}})
+            wait_state(page, "live")
+            pages.append((f"{name}-{lang}", page, off_machine))
+    post(live, [alert_body([area.id], duration_s=300) for area in nearby[:40]])
+    post(live, alert_body([a.id for a in nearby[40:52]], duration_s=300, type="early_warning"))
+    post(live, alert_body([a.id for a in nearby[52:]], duration_s=300, type="hostile_aircraft"))
     out = Path(os.environ.get("ALERTFLOW_SCREENSHOTS", tmp_path))
     out.mkdir(parents=True, exist_ok=True)
     for name, page, off_machine in pages:
         page.wait_for_function(
-            "() => document.querySelectorAll('#active-list li[data-location]').length >= 40",
+            "() => document.querySelectorAll('#active-list li[data-location]').length >= 60",
             timeout=TIMEOUT_MS)
-        assert page.locator("#map .area.active").count() >= 40
+        page.wait_for_selector("#my-banner:not([hidden])", timeout=TIMEOUT_MS)
+        assert page.locator("#map .area.active").count() >= 60
         page.wait_for_timeout(1_500)  # let the highlight animations settle
         page.screenshot(path=str(out / f"dashboard-{name}.png"))
         assert (out / f"dashboard-{name}.png").stat().st_size > 20_000

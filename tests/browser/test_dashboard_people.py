@@ -84,7 +84,7 @@ def test_axe_finds_no_serious_violation_in_any_language_or_theme(
     page = live_page(page_factory, shared, storage=mine(rockets[0], quake[0]))
     page.wait_for_selector("#my-banner:not([hidden])", timeout=TIMEOUT_MS)
     page.wait_for_function(
-        "document.querySelectorAll('#active-list li.alert-row').length >= 18", timeout=TIMEOUT_MS)
+        "() => document.querySelectorAll('#active-list li.alert-row').length >= 18", timeout=TIMEOUT_MS)
     found = {}
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
@@ -170,7 +170,7 @@ def test_on_a_phone_the_banner_stays_on_screen_and_my_areas_come_first(
     assert mine_top < page.locator("#active-section").bounding_box()["y"]
     post(shared, [alert_body(crowd[i:i + 20], duration_s=60) for i in range(0, 80, 20)])
     page.wait_for_function(
-        "document.querySelectorAll('#active-list li.alert-row').length >= 80", timeout=TIMEOUT_MS)
+        "() => document.querySelectorAll('#active-list li.alert-row').length >= 80", timeout=TIMEOUT_MS)
     page.wait_for_selector("#my-banner:not([hidden])", timeout=TIMEOUT_MS)
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_timeout(300)
@@ -217,7 +217,7 @@ def test_history_of_my_areas_survives_a_reload_after_two_busy_minutes(
     page.reload()
     page.wait_for_selector('#connection-state[data-state="live"]', timeout=TIMEOUT_MS)
     selector = f'#history li[data-location="{ASHKELON}"][data-kind="open"]'
-    page.wait_for_function(f"document.querySelectorAll({json.dumps(selector)}).length >= 8",
+    page.wait_for_function(f"() => document.querySelectorAll({json.dumps(selector)}).length >= 8",
                            timeout=TIMEOUT_MS)
     assert page.errors == []
 
@@ -234,7 +234,7 @@ def test_the_operator_finds_the_most_urgent_row_in_one_action(
     page.wait_for_timeout(300)
     post(shared, alert_body(calm, duration_s=60))  # newer: on top in the default order
     page.wait_for_function(
-        "document.querySelectorAll('#active-list li.alert-row').length >= 70", timeout=TIMEOUT_MS)
+        "() => document.querySelectorAll('#active-list li.alert-row').length >= 70", timeout=TIMEOUT_MS)
     first = page.locator("#active-list li.alert-row").first
     assert first.get_attribute("data-location") in calm
 
@@ -289,7 +289,7 @@ def test_the_alert_list_is_one_tab_stop_and_keeps_focus_when_a_row_closes(
     post(shared, alert_body(long_, duration_s=120))
     post(shared, alert_body(short, duration_s=4))
     page.wait_for_function(
-        "document.querySelectorAll('#active-list li.alert-row').length >= 4", timeout=TIMEOUT_MS)
+        "() => document.querySelectorAll('#active-list li.alert-row').length >= 4", timeout=TIMEOUT_MS)
     tabbable = page.locator("#active-list [tabindex='0'], #active-list a[href]")
     assert tabbable.count() == 1
     # Arrow keys move within the list; Home reaches the newest row: the short alert's.

@@ -269,7 +269,7 @@ function summary(items) {
   const counts = new Map();
   for (const i of items) counts.set(zoneLabel(i), (counts.get(zoneLabel(i)) ?? 0) + 1);
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
-  const named = top.map(([name, count]) => `${name} (${count})`).join(", ");
+  const named = top.map(([name, count]) => `${name} (${count})`).join(t("list.separator"));
   const more = counts.size > top.length ? ` ${t("banner.more", { n: counts.size - top.length })}` : "";
   return `${t("active.count", { n })} ${t("active.count_zones", { n: counts.size })}: ${named}${more}`;
 }
@@ -328,6 +328,7 @@ export function renderActive() {
   }
   // Rows the filter hides (and that are not fading out) leave the list.
   for (const row of rows.values()) if (!shown.has(row.el) && !row.closing) row.el.remove();
+  list.classList.toggle("is-crowded", items.length > 12);
   $("#active-summary").textContent = summary(all);
   $("#filter-count").textContent = view.filter ? t("tools.filter_count", { n: items.length }) : "";
   document.title = all.length ? `(${all.length}) ${t("app.title")}` : t("app.title");
