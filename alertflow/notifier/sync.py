@@ -84,6 +84,7 @@ class ClientSync:
 
     async def _bring_up_to_date(self, client: Client, since: int | None,
                                 epoch: str | None) -> None:
+        started_in = self._feed.epoch
         replay = None
         if since is not None and epoch == self._feed.epoch:
             replay = await self._events_since(since)
@@ -104,6 +105,12 @@ class ClientSync:
         while client.buffer:
             pending, client.buffer = client.buffer, []
             await self._fanout.send([client], pending)
+        if self._feed.epoch != started_in:
+            # The feed resynced every client to a new epoch meanwhile, all but this one (it was
+            # syncing): what it was given and holds may be history that was rolled back.
+            client.buffer = []
+            await self._bring_up_to_date(client, client.last_seq, None)
+            return
         client.syncing = False
 
     async def _events_since(self, since: int) -> list[Event] | None:

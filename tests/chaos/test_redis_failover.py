@@ -21,12 +21,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
+from alertflow.backends.memory import MemoryStateStore
+from alertflow.backends.ports import Snapshot
+from alertflow.domain.locations import Catalog
+from alertflow.notifier import Notifier
+from alertflow.roles.http import serve_app
 from tests.chaos.harness import (
     Clusters,
     Fleet,
@@ -39,7 +45,8 @@ from tests.chaos.harness import (
     wait_until,
 )
 from tests.chaos.replicated import SentinelSet
-from tests.support import metrics
+from tests.conftest import free_port
+from tests.support import Collector, metrics
 
 pytestmark = pytest.mark.chaos
 
@@ -156,3 +163,80 @@ def _rolled_back(record: Any) -> int:
         if snapshot.get("resync"):
             void += sum(1 for event in record.events[:at] if event["seq"] > snapshot["seq"])
     return void
+
+
+class CuedFeed:
+    """An event feed the test drives: `cue()` is a (re)subscription, as after a failover."""
+
+    def __init__(self) -> None:
+        self._batches: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+        self.cue()
+
+    @property
+    def connected(self) -> bool:
+        return True
+
+    def cue(self) -> None:
+        self._batches.put_nowait([])
+
+    async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
+        while True:
+            yield await self._batches.get()
+
+    async def close(self) -> None:
+        return None
+
+
+class SlowSnapshots(MemoryStateStore):
+    """Holds back the answer of one snapshot call (taken before the hold), as a busy Redis
+    would: the client syncing with it is still syncing when the epoch changes."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__(catalog)
+        self.hold_next = False
+        self.release = asyncio.Event()
+
+    async def snapshot(self) -> Snapshot:
+        taken = await super().snapshot()
+        if self.hold_next:
+            self.hold_next = False
+            await self.release.wait()
+        return taken
+
+
+async def test_a_client_syncing_while_the_epoch_changes_is_resynced_too(
+    catalog: Catalog,
+) -> None:
+    """Deterministic, in-process: a failover's resync reaches every connected client, even one
+    whose own snapshot (of the old epoch) was in flight when the feed resynced the others."""
+    store = SlowSnapshots(catalog)
+    feed = CuedFeed()
+    notifier = Notifier(store, feed, catalog)
+    stop, port = asyncio.Event(), free_port()
+    tasks = [asyncio.create_task(notifier.run_feed()),
+             asyncio.create_task(serve_app(notifier.asgi_app(), "127.0.0.1", port, stop, 1))]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await wait_until(lambda: notifier.ready, 10, "the notifier synced")
+        live = await Collector(url).connect()
+        await live.wait_for(lambda c: bool(c.snapshots), what="the first client's snapshot")
+        store.hold_next = True
+        syncing = await Collector(url).connect()  # its snapshot (old epoch) is held back
+        await wait_until(lambda: not store.hold_next, 10, "the second client's snapshot call")
+        old_epoch = store.epoch
+        store.epoch = "after-failover"  # what a promoted replica's first script does
+        feed.cue()
+        await live.wait_for(lambda c: len(c.snapshots) == 2, what="the resync")
+        store.release.set()
+        await syncing.wait_for(lambda c: bool(c.snapshots), what="the held snapshot")
+        await asyncio.sleep(0.3)
+        assert live.snapshots[-1]["resync"] and live.snapshots[-1]["epoch"] == "after-failover"
+        assert syncing.snapshots[0]["epoch"] == old_epoch
+        assert syncing.snapshots[-1]["epoch"] == "after-failover", syncing.snapshots
+        assert syncing.snapshots[-1]["resync"] is True
+        await live.disconnect()
+        await syncing.disconnect()
+    finally:
+        stop.set()
+        await tasks[1]
+        tasks[0].cancel()
