@@ -54,8 +54,8 @@ RATE = 100
 TOTAL = 1_200
 KILL_AFTER = 400
 CLIENTS = 20
-LAG_S = 2.0  # the replicas' sleep, from FROZEN_S before the kill: longer than WAIT's timeout
-FROZEN_S = 1.2
+LAG_S = 2.4  # the replicas' sleep, from FROZEN_S before the kill: longer than WAIT's timeout
+FROZEN_S = 1.6  # WAITs sent in the first 0.6 s of the freeze time out before the kill
 
 
 def _freeze(port: int, seconds: float) -> None:
