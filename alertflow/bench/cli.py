@@ -59,6 +59,13 @@ Concurrency = Annotated[int, typer.Option(
     "--connect-concurrency", help="Client handshakes in flight, each until its snapshot.")]
 Drain = Annotated[float, typer.Option(
     "--drain-timeout", help="Seconds to wait after the load for every delivery.")]
+NodeCount = Annotated[int, typer.Option(
+    "--node-clients", help="Also this many clients of Node's socket.io-client with default "
+    "options (long-polling, then the upgrade), measured apart.")]
+PollingCount = Annotated[int, typer.Option(
+    "--polling-clients", help="Also this many socket.io-client clients on long-polling only.")]
+NodeModules = Annotated[str, _opt("node-modules", "Where socket.io-client is installed "
+                                  "(`npm ci` in tests/js).")]
 
 
 def _pids(values: list[str] | None) -> dict[str, int]:
@@ -144,13 +151,18 @@ def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
         window: AlertDuration = window, deflate: Deflate = True,
         connect_concurrency: Concurrency = 50,
         drain_timeout: Drain = drain_timeout, seed: Seed = 4, append: Append = "",
+        node_clients: NodeCount = 0, polling_clients: PollingCount = 0,
+        node_modules: NodeModules = "tests/js/node_modules",
     ) -> None:
         target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
                          queue_type, processors, notifiers, role_log_level, log_dir, py_spy)
         _deliveries(name, target, Load(clients=clients, rate=rate, duration_s=duration,
                                        window_s=window, deflate=deflate,
                                        connect_concurrency=connect_concurrency,
-                                       drain_timeout_s=drain_timeout, seed=seed), append)
+                                       drain_timeout_s=drain_timeout, seed=seed,
+                                       node_clients=node_clients,
+                                       polling_clients=polling_clients,
+                                       node_modules=node_modules), append)
 
     command.__doc__ = summary
     bench_app.command(name)(command)

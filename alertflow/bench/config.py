@@ -45,6 +45,10 @@ class Load:
     drain_timeout_s: float = 30.0
     settle_s: float = 1.0  # idle time before measuring the notifier's memory
     seed: int = 4
+    # Clients of Node's socket.io-client beside the websocket swarm (bench/node.py):
+    node_clients: int = 0  # default options: long-polling, then the upgrade
+    polling_clients: int = 0  # long-polling only
+    node_modules: str = "tests/js/node_modules"  # where socket.io-client is installed
 
 
 @dataclass(frozen=True, slots=True)

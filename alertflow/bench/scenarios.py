@@ -15,6 +15,7 @@ from alertflow.bench.config import Close, Ingest, Load, Target
 from alertflow.bench.deployment import Deployment
 from alertflow.bench.load import AlertFactory, Posted, Poster
 from alertflow.bench.measure import CpuMeter, load_average, percentiles, rss_bytes
+from alertflow.bench.node import NodeClients
 from alertflow.bench.profile import Profiler
 from alertflow.bench.swarm import Frame, Swarm
 
@@ -25,8 +26,9 @@ SERVICES = ("rabbitmq", "redis")
 class MeasuredInterval:
     """The measured part of a run: CPU seconds of every process, and py-spy if asked."""
 
-    def __init__(self, running: Deployment, target: Target) -> None:
-        self._meter = CpuMeter({**running.pids, "bench": os.getpid()})
+    def __init__(self, running: Deployment, target: Target,
+                 extra: dict[str, int] | None = None) -> None:
+        self._meter = CpuMeter({**running.pids, "bench": os.getpid(), **(extra or {})})
         roles = {name: pid for name, pid in running.pids.items() if name not in SERVICES}
         self._profiler = Profiler(target.py_spy_dir, roles) if target.py_spy_dir else None
         self.load_before: list[float] = []
@@ -183,11 +185,18 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
         swarm = Swarm(running.notifier_urls, factory.is_ours, deflate=load.deflate,
                       connect_concurrency=load.connect_concurrency)
         poster = Poster(running.listener_url, running.token)
+        groups = [NodeClients(running.notifier_urls[0], mode, count, load.alert_type,
+                              load.node_modules)
+                  for mode, count in (("default", load.node_clients),
+                                      ("polling", load.polling_clients)) if count]
         try:
             clients, before = await _connect(swarm, running, load.clients, load.connect_timeout_s)
+            for group in groups:
+                await group.start(load.connect_timeout_s)
             await asyncio.sleep(load.settle_s)
             memory = _memory(running, swarm, before)
-            measured = MeasuredInterval(running, target)
+            node_pids = {f"node_{g.mode}": g.pid for g in groups if g.pid is not None}
+            measured = MeasuredInterval(running, target, node_pids)
             measured.start()
             started = time.monotonic()
             count = max(1, round(load.rate * load.duration_s))
@@ -197,11 +206,17 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
             live = swarm.live()
             drained = await _wait(lambda: all(c.opens >= accepted for c in live),
                                   load.drain_timeout_s, running.check_alive)
+            if groups:
+                await asyncio.sleep(2.0)  # their last deliveries (they report at the end)
             cpu = measured.stop()
             wall_s = time.monotonic() - started
+            node = {f"node_{group.mode}_clients": await group.finish(accepted)
+                    for group in groups}
         finally:
             await poster.close()
             await swarm.close()
+            for group in groups:
+                await group.kill()
     posted = poster.posted
     delivered = swarm.received_opens() + swarm.received_closes()
     last = _last_receipt(swarm.frames)
@@ -212,8 +227,9 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
                    "connect_concurrency": load.connect_concurrency,
                    "window_s": load.window_s, "deflate": load.deflate,
                    "processors": target.processors, "notifiers": target.notifiers,
-                   "queue_type": target.queue_type},
-        "clients": clients, "posted": posted.summary(),
+                   "queue_type": target.queue_type, "node_clients": load.node_clients,
+                   "polling_clients": load.polling_clients},
+        "clients": clients, **node, "posted": posted.summary(),
         "achieved_rate": round(posted.requests / posting_s, 1) if posting_s else 0.0,
         "e2e_ms": percentiles(_open_latencies(swarm.frames, posted)),
         "after_listener_ms": percentiles(_after_listener(swarm.frames)),
