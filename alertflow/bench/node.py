@@ -14,6 +14,7 @@ from typing import Any
 from alertflow.bench.measure import percentiles
 
 SCRIPT = Path(__file__).resolve().parent / "node_clients.mjs"
+SUMMARY_LIMIT = 256 * 2**20  # the summary is one line holding every latency sample
 
 
 class NodeClients:
@@ -35,7 +36,8 @@ class NodeClients:
         self._proc = await asyncio.create_subprocess_exec(
             node, str(SCRIPT), self.url, self.mode, str(self.count), self.alert_type,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "ALERTFLOW_NODE_MODULES": str(self.node_modules)})
+            env={**os.environ, "ALERTFLOW_NODE_MODULES": str(self.node_modules)},
+            limit=SUMMARY_LIMIT)
         assert self._proc.stdout is not None
         line = await asyncio.wait_for(self._proc.stdout.readline(), timeout)
         if json.loads(line or b"{}").get("ready") != self.count:
