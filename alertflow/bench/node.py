@@ -39,7 +39,11 @@ class NodeClients:
             env={**os.environ, "ALERTFLOW_NODE_MODULES": str(self.node_modules)},
             limit=SUMMARY_LIMIT)
         assert self._proc.stdout is not None
-        line = await asyncio.wait_for(self._proc.stdout.readline(), timeout)
+        try:
+            line = await asyncio.wait_for(self._proc.stdout.readline(), timeout)
+        except TimeoutError:
+            raise RuntimeError(f"{self.mode} Node clients: not all {self.count} connected "
+                               f"within {timeout:.0f} s") from None
         if json.loads(line or b"{}").get("ready") != self.count:
             raise RuntimeError(f"{self.mode} Node clients did not all connect: {line[:200]!r}")
         return self
