@@ -58,6 +58,6 @@ process.stdin.on("end", () => {
     transports, latencies_ms: latencies,
   };
   for (const { socket } of clients) socket.close();
-  process.stdout.write(JSON.stringify(summary) + "\n");
-  process.exit(0);
+  // Exit once the line is written: a pipe takes it asynchronously, exit() would cut it short.
+  process.stdout.write(JSON.stringify(summary) + "\n", () => process.exit(0));
 });
