@@ -83,8 +83,7 @@ class RedisServer:
 
     def start(self) -> None:
         args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", str(self.directory), "--save", "", "--appendonly", "no",
-                "--enable-debug-command", "local"]  # DEBUG SLEEP makes a replica lag
+                "--dir", str(self.directory), "--save", "", "--appendonly", "no"]
         if self.replica_of is not None:
             args += ["--replicaof", "127.0.0.1", str(self.replica_of)]
         log = (self.directory / "redis.log").open("ab")

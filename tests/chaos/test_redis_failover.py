@@ -5,7 +5,7 @@ the processors and notifiers know only the Sentinels (`redis+sentinel://`), so t
 `--redis-min-replicas 1` by default: a message is acked only once its writes are on the replica.
 
 - `promoted`: the master dies while the replica is in step.
-- `lagging`: both replicas are frozen (`DEBUG SLEEP`) just before the master dies, so the
+- `lagging`: both replicas are stopped and cut off 1.6 s before the master dies, so the
   master's last writes never reach them. Without WAIT those alerts would be acked and lost;
   here they were not acked, come back from RabbitMQ, and are applied again on the new master.
 
@@ -19,7 +19,7 @@ every window closed exactly once, no seq missing.
 from __future__ import annotations
 
 import asyncio
-import threading
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -54,20 +54,7 @@ RATE = 100
 TOTAL = 1_200
 KILL_AFTER = 400
 CLIENTS = 20
-LAG_S = 2.4  # the replicas' sleep, from FROZEN_S before the kill: longer than WAIT's timeout
-FROZEN_S = 1.6  # WAITs sent in the first 0.6 s of the freeze time out before the kill
-
-
-def _freeze(port: int, seconds: float) -> None:
-    """DEBUG SLEEP blocks the server and this connection: from a thread of its own."""
-    def sleep() -> None:
-        client = redis.Redis(port=port, socket_timeout=seconds + 5)
-        try:
-            client.execute_command("DEBUG", "SLEEP", seconds)
-        finally:
-            client.close()
-
-    threading.Thread(target=sleep, daemon=True).start()
+FROZEN_S = 1.6  # replicas cut off before the kill; WAITs of the first 0.6 s time out before it
 
 
 @pytest.mark.parametrize("scenario", ["promoted", "lagging"])
@@ -93,11 +80,22 @@ async def test_master_killed_sentinel_promotes(
 
         async def failover() -> None:
             if scenario == "lagging":
+                # The replicas stop (SIGSTOP) and the master drops their links: what it
+                # writes from now on reaches no replica, ever (a frozen replica alone would
+                # still find the master's last writes in its socket buffer on waking).
                 for replica in sentinel_set.replicas:
-                    _freeze(replica.port, LAG_S)
+                    assert replica.proc is not None
+                    replica.proc.send_signal(signal.SIGSTOP)
+                master = sentinel_set.master.client()
+                master.client_kill_filter(_type="replica")
+                master.close()
                 await asyncio.sleep(FROZEN_S)
             timeline["killed"] = time.monotonic()
             await asyncio.to_thread(sentinel_set.master.kill)
+            if scenario == "lagging":
+                for replica in sentinel_set.replicas:
+                    assert replica.proc is not None
+                    replica.proc.send_signal(signal.SIGCONT)
             await wait_until(lambda: sentinel_set.master_port() != old_master, 30,
                              "the Sentinels to promote the replica")
             timeline["promoted"] = time.monotonic()
