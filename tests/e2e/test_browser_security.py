@@ -119,6 +119,21 @@ async def test_socketio_accepts_its_own_and_listed_origins_never_others(notifier
                                                  (refused.value.headers or {})}
 
 
+def test_socketio_polling_answers_cors_for_its_own_and_listed_origins_only(
+    notifier: str,
+) -> None:
+    handshake = notifier + "/socket.io/?EIO=4&transport=polling"
+    for origin in (notifier, APP):
+        status, headers, _ = fetch(handshake, {"Origin": origin})
+        assert status == 200, origin
+        assert headers.get("access-control-allow-origin") == origin
+        assert "access-control-allow-credentials" not in headers  # never with credentials
+        check_headers("/socket.io/ (polling)", headers)
+    status, headers, _ = fetch(handshake, {"Origin": EVIL})
+    assert status == 400 and "access-control-allow-origin" not in headers
+    assert fetch(handshake)[0] == 200  # no Origin: not a browser page
+
+
 def test_the_http_api_answers_cors_for_listed_origins_only(notifier: str) -> None:
     for path in ("/v1/events", "/v1/locations"):
         status, headers, _ = fetch(notifier + path, {"Origin": APP})
@@ -140,6 +155,8 @@ async def test_dev_allows_any_origin_but_never_with_credentials(dev: str) -> Non
     async with aiohttp.ClientSession() as session, \
             session.ws_connect(ws_url, headers={"Origin": EVIL}) as ws:
         assert (await ws.receive(timeout=10)).data.startswith("0")
+    status, headers, _ = fetch(dev + "/socket.io/?EIO=4&transport=polling", {"Origin": EVIL})
+    assert status == 200 and "access-control-allow-credentials" not in headers
     status, headers, _ = fetch(dev + "/v1/events", {"Origin": EVIL})
     assert status == 200 and headers.get("access-control-allow-origin") == "*"
     assert "access-control-allow-credentials" not in headers
