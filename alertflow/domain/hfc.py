@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, cast
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -48,6 +48,31 @@ HISTORY_CATEGORIES: Final[dict[int, Category]] = {
     **{number: "drill" for number in range(15, 27)},
 }
 _TITLE_DECIDES: Final = ("all_clear", "early_warning")
+
+
+def _first_numbers(table: dict[int, Category]) -> dict[Category, int]:
+    numbers: dict[Category, int] = {}
+    for number, category in table.items():
+        numbers.setdefault(category, number)
+    return numbers
+
+
+# The reverse of the tables above, for serving the feed's shapes (notifier/routes/hfc_feed.py):
+# each category's first number, and where the feed tells a kind apart only by its title (early
+# warning, all-clear: realtime 10, history 13) that number. A category a shape has no number for
+# (`nonconventional` in realtime) is the shape's general one; realtime drills are 101 (100 + 1).
+REALTIME_NUMBERS: Final[dict[Category, int]] = {
+    **_first_numbers(REALTIME_CATEGORIES), "early_warning": 10, "all_clear": 10, "drill": 101}
+HISTORY_NUMBERS: Final[dict[Category, int]] = {**_first_numbers(HISTORY_CATEGORIES),
+                                               "all_clear": 13}
+
+
+def realtime_number(category: str) -> int:
+    return REALTIME_NUMBERS.get(cast(Category, category), REALTIME_NUMBERS[GENERAL])
+
+
+def history_number(category: str) -> int:
+    return HISTORY_NUMBERS.get(cast(Category, category), HISTORY_NUMBERS[GENERAL])
 _FEED_ID = re.compile(r"^[0-9A-Za-z_.\-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
