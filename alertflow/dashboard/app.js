@@ -21,7 +21,7 @@ import { initActive, invalidateRows, renderActive, tickActive } from "./views/ac
 import { initBanner, renderBanner, tickBanner } from "./views/banner.js";
 import { initControls, renderNotify, renderSound, translatePage } from "./views/controls.js";
 import { initHistory, loadHistory, renderHistory, renderHistoryAppend } from "./views/history.js";
-import { map, initMapPanel, syncMapArea } from "./views/map-panel.js";
+import { loadBackdrop, map, initMapPanel, renderZoneLabels, syncMapArea } from "./views/map-panel.js";
 import { initMine, renderMine, renderResults, resultsOpen, toggleLocation } from "./views/mine.js";
 
 // ------------------------------------------------------------------------------------------
@@ -120,6 +120,7 @@ async function loadCatalog() {
       setCatalog(Array.isArray(data) ? data : data.locations ?? [], await loadAliases());
       map.setAreas([...state.catalog.values()]);
       map.setMine(mineAreaIds());
+      renderZoneLabels();
       $("#map-status")?.remove();
       $("#catalogue-size").textContent = t("footer.catalogue", { n: state.catalog.size });
       // Names, zones and shelter times for incidents that arrived before the catalogue.
@@ -174,6 +175,7 @@ function applyLanguage() {
   renderPush();
   pushPrefsChanged();
   if (resultsOpen()) renderResults();
+  if (state.catalog.size) renderZoneLabels();
   map.refresh();
 }
 
@@ -201,6 +203,7 @@ initControls(applyLanguage);
 applyLanguage();
 const socket = connect({ snapshot: onSnapshot, alerts: onAlerts, ack: onAck, subscriptionChanged: renderMine });
 loadCatalog();
+loadBackdrop();
 loadHistory();
 initPush();
 setInterval(tick, 250);

@@ -90,7 +90,11 @@ export class AreaMap {
 
     this.svg.replaceChildren();
     this.layers = {};
+    this.project = (lng, lat) => [PAD + (lng - minLng) * kx * scale, PAD + (maxLat - lat) * scale];
     const land = el("path", { class: "land" }, this.svg);
+    this.landPath = land;
+    this.borderPath = el("path", { class: "borders" }, this.svg);
+    this.labelLayer = el("g", { class: "layer-labels" }, this.svg);
     for (const name of ["base", "mine", "fading", "active", "marks"]) {
       this.layers[name] = el("g", { class: `layer-${name}` }, this.svg);
     }
@@ -122,6 +126,8 @@ export class AreaMap {
       this.dots.push(dot);
     });
     land.setAttribute("d", d);
+    this.#drawBackdrop();
+    this.#drawLabels();
     const frag = document.createDocumentFragment();
     this.dots.forEach((dot) => frag.appendChild(dot));
     this.layers.base.appendChild(frag);
@@ -130,6 +136,45 @@ export class AreaMap {
     for (const [id, kind] of this.state) this.#apply(id, kind);
     for (const id of this.mine) this.#place(id);
     this.reset();
+  }
+
+  /**
+   * The country's outline and borders ({land: [[[lng, lat]…]…], borders: [[[lng, lat]…]…]},
+   * built offline from Natural Earth by scripts/build_map_outline.py); replaces the soft
+   * silhouette drawn from the areas themselves.
+   */
+  setBackdrop(outline) {
+    this.backdrop = outline;
+    this.#drawBackdrop();
+  }
+
+  /** Zone names at their areas' centre: [{id, name, lat, lng}]. */
+  setZoneLabels(labels) {
+    this.zoneLabels = labels;
+    this.#drawLabels();
+  }
+
+  #drawBackdrop() {
+    if (!this.backdrop || !this.project) return;
+    const path = (lines, close) =>
+      lines
+        .map((line) => line.map(([lng, lat], i) => `${i ? "L" : "M"}${this.project(lng, lat).map((v) => v.toFixed(1)).join(",")}`).join("") + (close ? "Z" : ""))
+        .join("");
+    this.landPath.setAttribute("d", path(this.backdrop.land ?? [], true));
+    this.landPath.classList.add("outline");
+    this.borderPath.setAttribute("d", path(this.backdrop.borders ?? [], false));
+  }
+
+  #drawLabels() {
+    if (!this.zoneLabels || !this.project) return;
+    const frag = document.createDocumentFragment();
+    for (const label of this.zoneLabels) {
+      const [x, y] = this.project(label.lng, label.lat);
+      const text = el("text", { class: "zone-label", x: x.toFixed(1), y: y.toFixed(1), "text-anchor": "middle" });
+      text.textContent = label.name;
+      frag.appendChild(text);
+    }
+    this.labelLayer.replaceChildren(frag);
   }
 
   has(id) {

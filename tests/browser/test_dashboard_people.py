@@ -327,3 +327,19 @@ def test_searching_an_exonym_finds_the_place(shared: Pipeline, page_factory: Any
     page.keyboard.press("Enter")
     page.wait_for_selector(f'#my-areas-list li[data-location="{ASHKELON}"]', timeout=TIMEOUT_MS)
     assert page.errors == []
+
+
+# -- 5. the map --------------------------------------------------------------------------------
+
+def test_the_map_has_the_country_outline_borders_and_zone_names_offline(
+    shared: Pipeline, page_factory: Any, catalog: Any,
+) -> None:
+    page, off_machine = page_factory(shared.notifier_urls[0], locale="ar")
+    page.wait_for_selector("#map .land.outline", state="attached", timeout=TIMEOUT_MS)
+    assert len(page.get_attribute("#map .land.outline", "d") or "") > 1000  # a coast, not discs
+    assert len(page.get_attribute("#map .borders", "d") or "") > 1000
+    zones = {area.zone for area in catalog.areas.values()}
+    labels = page.locator("#map .zone-label").all_text_contents()
+    assert len(labels) == len(zones)
+    assert "محيط غزة" in labels  # in the page's language, spaced as the catalogue now is
+    assert off_machine.requests == [] and page.errors == []

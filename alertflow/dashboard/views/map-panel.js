@@ -52,6 +52,29 @@ export function syncMapArea(location, reason = null) {
   if (map.state.get(location) !== kind) map.setState(location, kind);
 }
 
+/** Zone names on the map, in the page's language, at the centre of each zone's areas. */
+export function renderZoneLabels() {
+  const labels = [];
+  for (const zone of state.zones.values()) {
+    const areas = zone.areas.map((id) => state.catalog.get(id)).filter((a) => Number.isFinite(a?.lat));
+    if (!areas.length) continue;
+    const lat = areas.reduce((sum, a) => sum + a.lat, 0) / areas.length;
+    const lng = areas.reduce((sum, a) => sum + a.lng, 0) / areas.length;
+    labels.push({ id: zone.id, name: zoneName(zone.id, zone.names), lat, lng });
+  }
+  map.setZoneLabels(labels);
+}
+
+/** The country's outline and borders (geo/outline.json, bundled); the map works without them. */
+export async function loadBackdrop() {
+  try {
+    const res = await fetch("geo/outline.json");
+    if (res.ok) map.setBackdrop(await res.json());
+  } catch (err) {
+    console.warn("alertflow: map outline not loaded", err?.message);
+  }
+}
+
 export function showOnMap(location) {
   map.focusArea(location);
   const section = $("#map-section");
