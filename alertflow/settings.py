@@ -215,6 +215,10 @@ class Settings:
         "", "VAPID public key served at /v1/push/key; empty: Web Push is off.", (NOTIFY,))
     push_subscriptions_per_hour: int = setting(
         20, "New Web Push subscriptions per client address per hour (429 above).", (NOTIFY,))
+    push_trusted_proxy_hops: int = setting(
+        0, "Proxies in front of the notifier that append the client's address to "
+        "X-Forwarded-For (ingress-nginx: 1); the per-address subscription limit counts that "
+        "address. 0: the connection's peer.", (NOTIFY,))
     push_test_origins: tuple[str, ...] = setting(
         "", "TESTS ONLY: local push service origins (http://127.0.0.1:PORT) admitted although "
         "the endpoint rules refuse loopback, comma-separated.", (NOTIFY, PUSH),

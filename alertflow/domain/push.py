@@ -60,6 +60,25 @@ def redact(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.hostname}/…#{subscription_id(endpoint)[:8]}"
 
 
+def client_address(peer: str, forwarded_for: str | None, trusted_hops: int) -> str:
+    """The address a subscription request came from, for the per-address limit.
+
+    Behind `trusted_hops` proxies that each append the address they saw to X-Forwarded-For
+    (ingress-nginx: 1), the client is that many entries from the right; anything further left
+    was written by the client and is not trusted. Without proxies: the peer.
+    """
+    if trusted_hops <= 0 or not forwarded_for:
+        return peer
+    hops = [part.strip() for part in forwarded_for.split(",") if part.strip()]
+    if len(hops) < trusted_hops:
+        return peer
+    candidate = hops[-trusted_hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return peer
+
+
 def origin(endpoint: str) -> str:
     """scheme://host[:port] — one connection pool and one VAPID `aud` per push service."""
     parts = urlsplit(endpoint)

@@ -224,7 +224,7 @@ async def notify(settings: Settings) -> None:
     push_store = PushStore(connect(settings.redis_url), settings.key_prefix)
     routes = push_routes(push_store, catalog, PushHttpConfig(
         settings.vapid_public_key, settings.push_subscriptions_per_hour,
-        frozenset(settings.push_test_origins)))
+        frozenset(settings.push_test_origins), settings.push_trusted_proxy_hops))
     log.info("notifier serving", host=settings.host, port=settings.port,
              web_push=bool(settings.vapid_public_key))
     await _serve_notifier(notifier, notifier.asgi_app(extra_routes=routes), settings,

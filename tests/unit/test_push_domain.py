@@ -11,6 +11,7 @@ from alertflow.domain.locations import Catalog
 from alertflow.domain.push import (
     PushRequestError,
     check_endpoint,
+    client_address,
     parse_endpoint_only,
     parse_push_subscription,
     redact,
@@ -200,3 +201,13 @@ def test_ended_windows_wake_nobody_and_big_barrages_fit_in_a_push() -> None:
     payload = json.loads(message.payload)
     assert len(payload["items"]) + payload["more"] == 100
     assert len(message.claims) == 100  # every notice is settled by this one message
+
+
+def test_the_client_address_behind_trusted_proxies() -> None:
+    assert client_address("10.0.0.5", None, 1) == "10.0.0.5"
+    assert client_address("10.0.0.5", "203.0.113.7", 0) == "10.0.0.5"  # proxies not trusted
+    assert client_address("10.0.0.5", "203.0.113.7", 1) == "203.0.113.7"
+    # What the client wrote itself (left of the trusted hops) is ignored.
+    assert client_address("10.0.0.5", "1.2.3.4, 203.0.113.7", 1) == "203.0.113.7"
+    assert client_address("10.0.0.5", "junk", 1) == "10.0.0.5"
+    assert client_address("10.0.0.5", "203.0.113.7", 2) == "10.0.0.5"

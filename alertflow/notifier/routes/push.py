@@ -19,6 +19,7 @@ from alertflow.backends.redis_store import UNAVAILABLE
 from alertflow.domain.locations import Catalog
 from alertflow.domain.push import (
     PushRequestError,
+    client_address,
     parse_endpoint_only,
     parse_push_subscription,
     redact,
@@ -37,6 +38,7 @@ class PushHttpConfig:
     public_key: str
     per_hour: int = 20
     test_origins: frozenset[str] = frozenset()
+    trusted_proxy_hops: int = 0  # proxies appending to X-Forwarded-For in front of the notifier
 
 
 async def _json_body(request: Request) -> object:
@@ -74,7 +76,9 @@ def push_routes(store: PushStore, catalog: Catalog, config: PushHttpConfig) -> l
                                           config.test_origins)
         except PushRequestError as exc:
             return _refused(exc)
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request.client.host if request.client else "unknown",
+                                 request.headers.get("x-forwarded-for"),
+                                 config.trusted_proxy_hops)
         try:
             if not await store.exists(sub.id):
                 count, retry_after = await store.count_new(address)
