@@ -114,9 +114,13 @@ class PushSender:
             connector = aiohttp.TCPConnector(
                 limit=self._config.per_service, resolver=PublicOnlyResolver(self._allowed),
                 ttl_dns_cache=60, enable_cleanup_closed=True)
+            # Per socket operation, not per request: waiting for a pooled connection while
+            # the service is busy is not the service failing (a total timeout counted that wait
+            # and gave up pushes that were only queued: docs/benchmarks.md, Web Push).
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._config.timeout_s,
+                                            sock_read=self._config.timeout_s)
             session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False,
-                timeout=aiohttp.ClientTimeout(total=self._config.timeout_s))
+                connector=connector, auto_decompress=False, timeout=timeout)
             self._sessions[service] = session
         return session
 
