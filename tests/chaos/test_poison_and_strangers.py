@@ -49,9 +49,9 @@ POISON: dict[str, bytes] = {
     "poison-wrong-shape": json.dumps({"hello": "world"}).encode(),
     "poison-array": json.dumps([1, 2, 3]).encode(),
     "poison-no-locations": json.dumps(_valid_message(id="p3", locations=[])).encode(),
-    # Well-formed JSON of the right shape, with values only a forger could send: a type the
-    # Lua scripts would split on, an issued_at beyond what Lua's doubles hold exactly.
-    "poison-pipe-type": json.dumps(_valid_message(id="p4", type="missiles|forged")).encode(),
+    # Well-formed JSON of the right shape, with a value only a forger could send: an issued_at
+    # beyond what Lua's doubles hold exactly. (A `|` in a type is no longer poison: types are
+    # free text, stored as JSON in Redis; tests/property/test_source_text_properties.py.)
     "poison-huge-time": json.dumps(_valid_message(id="p5", issued_at=2**62)).encode(),
 }
 
