@@ -1,4 +1,6 @@
-// The Socket.IO connection to the notifier (docs/protocol.md): websocket transport, an `auth`
+// The Socket.IO connection to the notifier (docs/protocol.md): Socket.IO's default transports
+// (long-polling first, then the upgrade to a websocket, so a network or proxy that blocks
+// websockets still gets every alert over polling), an `auth`
 // function evaluated at every (re)connection so it carries the position reached and my areas,
 // resume detection, manual reconnects after a server-side disconnect, and the subscription
 // changes serialised one at a time. What the events mean is protocol.js's business.
@@ -19,7 +21,6 @@ export function connect(handlers) {
   hooks = handlers;
   socket = window.io({
     path: `${basePath}socket.io`,
-    transports: ["websocket"],
     // A function, not an object: evaluated at every (re)connection.
     auth: (cb) => cb(buildAuth()),
     reconnectionDelay: 500,

@@ -161,3 +161,31 @@ def test_a_barrage_renders_on_desktop_and_phone(
         assert (out / f"dashboard-{name}.png").stat().st_size > 20_000
         assert off_machine.requests == []
         assert page.errors == []
+
+
+def test_the_dashboard_gets_alerts_when_websockets_are_blocked(
+    live: Pipeline, browser: Any,
+) -> None:
+    """A network or proxy that refuses websockets: the page stays on long-polling, still live."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    refused: list[str] = []
+
+    def refuse(websocket: Any) -> None:
+        # Never connected to the server: the upgrade attempt is closed, as a blocking proxy does.
+        refused.append(websocket.url)
+        websocket.close()
+
+    try:
+        context.route_web_socket("**/socket.io/**", refuse)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(live.notifier_urls[0])
+        wait_state(page, "live")
+        post(live, alert_body("Abu Ghosh", duration_s=30))
+        row(page, ABU_GHOSH).wait_for(timeout=TIMEOUT_MS)
+        assert "Abu Ghosh" in row(page, ABU_GHOSH).inner_text()
+        assert refused, "the page never tried to upgrade to a websocket"
+        assert errors == []
+    finally:
+        context.close()
