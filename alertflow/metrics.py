@@ -85,3 +85,17 @@ feed_gap_fills = Counter(
 
 def exposition() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
+
+follow_polls = Counter(
+    "alertflow_follow_polls_total", "Polls of the followed feed, by result.", ["result"]
+)
+follow_errors = Counter(
+    "alertflow_follow_errors_total", "Failed polls and refused feed entries, by reason.",
+    ["reason"],
+)
+follow_lag_seconds = Gauge(
+    "alertflow_follow_lag_seconds", "Seconds since the followed feed last answered a poll."
+)
+follow_alerts = Counter(
+    "alertflow_follow_alerts_total", "Alerts the follower enqueued (confirmed by the broker)."
+)

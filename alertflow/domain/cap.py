@@ -7,8 +7,8 @@ OASIS schema (xmlschema) decides what a valid message is, so every error names t
 What a message means here:
 - `Alert`: each `<info>` is an alert: `<event>` its type, `<event>` + `<category>` its category,
   `<onset>` (or `<effective>`, or `<sent>`) its start and `<expires>` its end.
-- `Update`: replaces the referenced alert: an all-clear for the update's areas just before its
-  start, then the update's alerts (so the window shows the update, not both).
+- `Update`: replaces the referenced alert: the update's alerts, then an all-clear for the
+  update's areas just before its start (so the window carries the update alone).
 - `Cancel`: closes what the referenced alert opened: an all-clear for the areas it names.
   alertflow keeps no copy of past messages, so a Cancel must repeat the areas (`<info><area>`).
 - `Ack`/`Error` and `status` other than `Actual`/`Exercise` show nothing (`Exercise` is a drill).
@@ -111,8 +111,10 @@ def _time_ms(text: str, path: str) -> int:
         raise AlertRejected(422, path, f"not a date and time: {text[:40]!r}") from None
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+def alert_id(sender: str, identifier: str, info_number: int) -> str:
+    """The alert id of a message's n-th `<info>` (1-based): a retried message dedups."""
+    digest = hashlib.sha256(f"{sender}\x1f{identifier}\x1f{info_number}".encode()).hexdigest()
+    return "cap-" + digest[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,17 +229,19 @@ def parse(body: bytes, schema: xmlschema.XMLSchema, index: AreaIndex) -> CapMess
             category = "drill"
         instructions = _text(info, "instruction")
         alert = Incoming(
-            id="cap-" + _digest(sender, identifier, str(i)), kind="alert", type=event,
+            id=alert_id(sender, identifier, i), kind="alert", type=event,
             category=category, issued_at=start, duration_s=duration, path=path,
             names=places.names, optional_names=places.optional, area_ids=places.area_ids,
             title=_text(info, "headline"),
             instructions=instructions[:MAX_INSTRUCTIONS] if instructions else None,
         )
+        if msg_type != "Cancel":
+            alerts.append(alert)
         if msg_type in ("Update", "Cancel"):
-            # Closes the areas' windows just before the update starts, or when the Cancel was sent.
+            # Closes what was issued before the update started (the update itself stays: it
+            # is enqueued first, so the window carries on instead of closing and reopening),
+            # or everything up to when the Cancel was sent.
             alerts.append(replace(alert, id=alert.id + "-cancel", kind="cancel",
                                   category="all_clear", duration_s=0,
                                   issued_at=start - 1 if msg_type == "Update" else sent))
-        if msg_type != "Cancel":
-            alerts.append(alert)
     return CapMessage(identifier, sender, sent, status, msg_type, references, tuple(alerts))

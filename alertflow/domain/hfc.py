@@ -97,6 +97,14 @@ class HistoryEntry(msgspec.Struct):
 _decoder = msgspec.json.Decoder(RealtimeAlert | list[HistoryEntry])
 
 
+def feed_schema(components: dict[str, object]) -> object:
+    """JSON Schema of both shapes (for the OpenAPI document), adding to `components`."""
+    (schema,), found = msgspec.json.schema_components(
+        [RealtimeAlert | list[HistoryEntry]], ref_template="#/components/schemas/{name}")
+    components.update(found)
+    return schema
+
+
 def decode_text(body: bytes) -> str:
     """The feed's text: UTF-8 with or without a BOM, or UTF-16 with one, as it has been served."""
     try:
@@ -163,6 +171,11 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
+def alert_id(feed_id: str, area: str) -> str:
+    """The alert id of one area of one realtime feed document: the same for every follower."""
+    return f"hfc-{feed_id}-{_digest(area)}"
+
+
 def _window(category: Category, duration_s: int) -> tuple[Literal["alert", "cancel"], int]:
     """An all-clear closes the listed areas now; anything else opens a window."""
     return ("cancel", 0) if category == "all_clear" else ("alert", duration_s)
@@ -189,7 +202,7 @@ def from_realtime(alert: RealtimeAlert, now_ms: int, duration_s: int) -> list[In
             continue
         seen.add(area)
         alerts.append(Incoming(
-            id=f"hfc-{feed_id}-{_digest(area)}", kind=kind, type=title, category=category,
+            id=alert_id(feed_id, area), kind=kind, type=title, category=category,
             issued_at=now_ms, duration_s=duration, path=path,
             names=((area, path),), title=title, instructions=desc,
         ))

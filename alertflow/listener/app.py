@@ -11,7 +11,7 @@ from starlette.routing import Route
 from alertflow import metrics
 from alertflow.backends.ports import AlertPublisher
 from alertflow.domain.locations import Catalog
-from alertflow.listener import legacy, own_json
+from alertflow.listener import cap_xml, hfc_feed, legacy, own_json
 from alertflow.listener.access import Access
 from alertflow.listener.ingest import Ingest, ListenerConfig
 from alertflow.listener.openapi import openapi_document
@@ -32,6 +32,8 @@ def create_listener_routes(
     return [
         *own_json.routes(ingest),
         *legacy.routes(ingest),
+        *hfc_feed.routes(ingest),
+        *cap_xml.routes(ingest),
         Route("/openapi.json", openapi_json, methods=["GET"]),
     ]
 

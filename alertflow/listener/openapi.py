@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from alertflow.domain.alert import alert_in_schema
+from alertflow.domain.hfc import feed_schema
 
 
 def openapi_document() -> dict[str, Any]:
     bodies, components = alert_in_schema()
+    bodies["hfc"] = feed_schema(components)
     error_schema = {
         "type": "object",
         "required": ["error", "field", "reason", "status"],
@@ -23,7 +25,8 @@ def openapi_document() -> dict[str, Any]:
         "required": ["accepted", "ids", "resolved", "unknown_locations",
                      "ambiguous_locations"],
         "properties": {
-            "accepted": {"type": "integer", "minimum": 1},
+            # 0 for a feed body with nothing active or only the feed's test entries.
+            "accepted": {"type": "integer", "minimum": 0},
             "ids": {"type": "array", "items": {"type": "string"}},
             "resolved": {
                 "type": "object",
@@ -60,7 +63,7 @@ def openapi_document() -> dict[str, Any]:
         "400": answer("Malformed body (not JSON, not UTF-8).", "Error"),
         "401": answer("Missing or invalid source token.", "Error"),
         "413": answer("Body over the size limit.", "Error"),
-        "415": answer("Not application/json.", "Error"),
+        "415": answer("Not a media type this route reads.", "Error"),
         "422": answer("Valid JSON that is not a valid alert; `field` names the problem.", "Error"),
         "429": answer("Too many requests from this source; retry after Retry-After.", "Error",
                       retry_after=True),
@@ -83,6 +86,29 @@ def openapi_document() -> dict[str, Any]:
                            "to 15 minutes ahead is the window's start.",
                 "security": security,
                 "requestBody": {"required": True, **json_body(bodies["legacy"])},
+                "responses": answers,
+            }},
+            "/v1/feeds/hfc": {"post": {
+                "summary": "The national feed's realtime Alerts.json object or its history "
+                           "array, as served (UTF-8 with or without BOM, UTF-16 with BOM; an "
+                           "empty body means nothing is active).",
+                "security": security,
+                "requestBody": {"required": False, **json_body(bodies["hfc"])},
+                "responses": answers,
+            }},
+            "/v1/cap": {"post": {
+                "summary": "An OASIS CAP 1.2 message (Alert, Update or Cancel).",
+                "description": "Validated against the CAP 1.2 XML schema; no DTD, entities or "
+                               "external references. Errors name the element (`field` is its "
+                               "path, e.g. /alert/info[1]/area[1]/polygon[1]).",
+                "security": security,
+                "requestBody": {"required": True, "content": {
+                    media: {"schema": {
+                        "type": "string", "format": "xml",
+                        "externalDocs": {"url": "https://docs.oasis-open.org/emergency/cap/"
+                                                "v1.2/CAP-v1.2-os.html"},
+                        "description": "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">",
+                    }} for media in ("application/cap+xml", "application/xml")}},
                 "responses": answers,
             }},
         },

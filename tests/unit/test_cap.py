@@ -60,11 +60,11 @@ def test_area_desc_and_geocodes_are_names() -> None:
     assert alert.optional_names == (("נהריה", "/alert/info[1]/area[1]/geocode[1]/value"),)
 
 
-def test_update_closes_then_reopens_and_cancel_closes() -> None:
+def test_update_replaces_and_cancel_closes() -> None:
     update = parse(cap_message("u1", sent=SENT, msg_type="Update", polygon=SDEROT_POLYGON,
                                references="alerts@example.org,a1,2026-11-30T05:59:00+00:00"))
     assert update.references == (("alerts@example.org", "a1", "2026-11-30T05:59:00+00:00"),)
-    close, reopen = update.alerts
+    reopen, close = update.alerts
     assert (close.kind, close.category, close.area_ids) == ("cancel", "all_clear", (SDEROT,))
     assert (reopen.kind, reopen.area_ids) == ("alert", (SDEROT,))
     assert close.issued_at == reopen.issued_at - 1 and close.id != reopen.id
