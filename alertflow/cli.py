@@ -118,6 +118,19 @@ def keygen(
     typer.echo(public)
 
 
+@role_command(app, "follow")
+def follow(settings: Settings, given: frozenset[str]) -> None:
+    """Poll a feed of the national feed's shape (URL) and enqueue each new alert once."""
+    _start_logging(settings)
+    if not settings.follow_url.startswith(("http://", "https://")):
+        raise typer.BadParameter("must be an http:// or https:// URL", param_hint="URL")
+    if settings.interval_s < 0.05:
+        raise typer.BadParameter("at least 0.05 s", param_hint="--interval-s")
+    from alertflow.roles import run
+
+    run.run(run.follow(settings))
+
+
 @app.command()
 def send(
     location: Annotated[list[str], typer.Option("--location", help="Area name (repeatable).")],

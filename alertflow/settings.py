@@ -27,7 +27,7 @@ from alertflow.domain.ratelimit import parse_rate_limit
 
 ENV_PREFIX = "ALERTFLOW_"
 # Every role's command, in the order README lists them.
-ROLES: tuple[str, ...] = ("listen", "process", "notify", "dev", "push")
+ROLES: tuple[str, ...] = ("listen", "process", "notify", "dev", "push", "follow")
 
 # Text given on the command line (and the values of the repeatable form) → the setting's value;
 # raises ValueError with a message for the user.
@@ -52,6 +52,8 @@ class Option:
     readme_name: str | None = None  # how README's table names it, when more than `--NAME`
     # The option itself may be given several times; the values are joined with "," for `parse`.
     multiple: bool = False
+    # A positional argument (`alertflow follow URL`) instead of an option; still an env var.
+    argument: bool = False
 
     def default_for(self, role: str, declared: Any) -> Any:
         if role in self.role_defaults:
@@ -118,9 +120,9 @@ def _origins(text: str, repeated: Sequence[str]) -> tuple[str, ...]:
     return tuple(items)
 
 
-LISTEN, PROCESS, NOTIFY, DEV, PUSH = ROLES
+LISTEN, PROCESS, NOTIFY, DEV, PUSH, FOLLOW = ROLES
 ALL = ROLES
-BROKER = (LISTEN, PROCESS, DEV)
+BROKER = (LISTEN, PROCESS, DEV, FOLLOW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +144,10 @@ class Settings:
     queue: str = setting(
         "alertflow.alerts", "Work queue name (its dead-letter queue is NAME.dead).", BROKER)
     queue_type: str = setting(
-        "quorum", "quorum (replicated, delivery limit) or classic.", (LISTEN, PROCESS))
+        "quorum", "quorum (replicated, delivery limit) or classic.", (LISTEN, PROCESS, FOLLOW))
     delivery_limit: int = setting(
-        5, "Deliveries of a failing message before it is dead-lettered.", (LISTEN, PROCESS))
+        5, "Deliveries of a failing message before it is dead-lettered.",
+        (LISTEN, PROCESS, FOLLOW))
     prefetch: int = setting(64, "Unacked messages a processor holds at once.", (PROCESS,))
     key_prefix: str = setting(
         "alertflow", "Prefix (hash tag) of every Redis key and channel.",
@@ -158,7 +161,7 @@ class Settings:
                         role_defaults={NOTIFY: 8000, DEV: 8000})
     http_port: int = setting(
         8081, "Port of /healthz, /readyz, /metrics (roles without a public port).",
-        (PROCESS, PUSH), role_defaults={PUSH: 8082})
+        (PROCESS, PUSH, FOLLOW), role_defaults={PUSH: 8082, FOLLOW: 8083})
     tokens: dict[str, str] = setting(
         "", "Source tokens as name1:secret1,name2:secret2.", (LISTEN, DEV), parse=_tokens,
         repeatable="token", repeatable_help="Source token NAME:SECRET (repeatable).",
@@ -176,11 +179,11 @@ class Settings:
         1 << 20, "Largest request body accepted (413 above).", (LISTEN,))
     max_alerts: int = setting(1000, "Most alerts in one request.", (LISTEN,))
     max_age_s: int = setting(
-        86_400, "Oldest issued_at accepted, in seconds before now.", (LISTEN,))
+        86_400, "Oldest issued_at accepted, in seconds before now.", (LISTEN, FOLLOW))
     max_ahead_s: int = setting(
-        300, "Furthest issued_at accepted, in seconds after now.", (LISTEN,))
+        300, "Furthest issued_at accepted, in seconds after now.", (LISTEN, FOLLOW))
     confirm_timeout_s: float = setting(
-        5.0, "Seconds to wait for the broker's confirm before a 503.", (LISTEN,))
+        5.0, "Seconds to wait for the broker's confirm before a 503.", (LISTEN, FOLLOW))
     rate_limit: tuple[float, int] | None = setting(
         "0", "Requests per second per source, RATE or RATE:BURST (429 above); 0 is unlimited.",
         (LISTEN,), parse=_rate_limit)
@@ -240,7 +243,15 @@ class Settings:
         (PUSH,))
     push_timeout_s: float = setting(10.0, "Timeout of one push request.", (PUSH,))
     graceful_timeout_s: float = setting(
-        10.0, "Seconds to finish in-flight work after SIGTERM.", (LISTEN, PROCESS, NOTIFY, PUSH))
+        10.0, "Seconds to finish in-flight work after SIGTERM.",
+        (LISTEN, PROCESS, NOTIFY, PUSH, FOLLOW))
+    follow_url: str = setting(
+        "", "The feed to poll (ALERTFLOW_FOLLOW_URL): the national feed's Alerts.json or "
+        "history shape.", (FOLLOW,),
+        argument=True, readme_name="`URL`")
+    interval_s: float = setting(
+        1.0, "Seconds between polls; failures back off up to 30 s.", (FOLLOW,))
+    source: str = setting("hfc", "Source name the followed alerts carry.", (FOLLOW,))
     log_level: str = setting("info", "debug, info, warning or error.", ALL)
     log_format: str = setting("json", "json or console.", ALL, role_defaults={DEV: "console"})
 

@@ -29,11 +29,14 @@ def _parameters(role: str, item: Declared) -> list[inspect.Parameter]:
         kind = kind | None
     if option.multiple:  # a repeatable option: its values (and default) are a list
         kind, default = list[str] | None, None if default is None else [default]
+    help_text = option.role_help.get(role, option.help)
+    declared = (typer.Argument(envvar=item.env, show_envvar=True, help=help_text)
+                if option.argument else
+                typer.Option(item.flag, envvar=item.env, show_envvar=True, help=help_text))
     params = [inspect.Parameter(
-        item.name, inspect.Parameter.KEYWORD_ONLY, default=default,
-        annotation=Annotated[kind, typer.Option(
-            item.flag, envvar=item.env, show_envvar=True,
-            help=option.role_help.get(role, option.help))],
+        item.name, inspect.Parameter.KEYWORD_ONLY,
+        default=inspect.Parameter.empty if option.argument else default,
+        annotation=Annotated[kind, declared],
     )]
     if option.repeatable:
         params.insert(0, inspect.Parameter(

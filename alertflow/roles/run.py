@@ -28,6 +28,7 @@ from alertflow.backends.redis_sentinel import master_switches
 from alertflow.backends.redis_store import RedisEventFeed, RedisStateStore, connect
 from alertflow.catalog import load_catalog
 from alertflow.domain.locations import Catalog
+from alertflow.follow.poller import FollowConfig, Follower
 from alertflow.listener import ListenerConfig, create_listener_app, create_listener_routes
 from alertflow.listener.access import Access
 from alertflow.listener.tokens import TokenRegistry
@@ -125,6 +126,29 @@ async def listen(settings: Settings) -> None:
         await access.limiter.close()
     await publisher.close()
     log.info("listener stopped")
+
+
+async def follow(settings: Settings) -> None:
+    """Poll a feed of the national feed's shape; enqueue its new alerts like a listener."""
+    shutdown = shutdown_on_signals()
+    catalog = load_catalog(settings.locations)
+    config = FollowConfig(url=settings.follow_url, source=settings.source,
+                          interval_s=settings.interval_s)
+    publisher = RabbitPublisher(settings.amqp_url, queue_spec(settings),
+                                settings.confirm_timeout_s)
+    await publisher.start()
+    await _wait_ready(publisher, 5)
+    follower = Follower(config, publisher, catalog, settings.ingest_rules())
+    http_stop = asyncio.Event()
+    http = asyncio.create_task(serve_app(
+        Starlette(routes=health_routes(follower.readiness)), settings.host, settings.http_port,
+        http_stop, 2))
+    log.info("following", url=config.url, interval_s=config.interval_s, queue=settings.queue)
+    await follower.run(shutdown)  # a poll in flight finishes (confirmed) before it returns
+    http_stop.set()
+    await http
+    await publisher.close()
+    log.info("follower stopped")
 
 
 async def process(settings: Settings) -> None:

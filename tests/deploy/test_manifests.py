@@ -91,6 +91,12 @@ ROLES: dict[str, dict[str, Any]] = {
         "drain_s": 20,
         "secret_keys": {"ALERTFLOW_REDIS_URL"},
     },
+    "follower": {
+        "arg": "follow",
+        "port": 8083,
+        "drain_s": 10,
+        "secret_keys": {"ALERTFLOW_AMQP_URL"},
+    },
 }
 # alertflow's --graceful-timeout-s default (alertflow/settings.py).
 GRACEFUL_DEFAULT_S = 10.0
@@ -828,6 +834,7 @@ def check_network_policies(docs: list[dict[str, Any]]) -> list[str]:
         for port in (5672, 5671):
             expect("listener", local["listener"], "rabbitmq", labels, port, True)
             expect("processor", local["processor"], "rabbitmq", labels, port, True)
+            expect("follower", local["follower"], "rabbitmq", labels, port, True)
             expect("keda-operator", keda, "rabbitmq", labels, port, True)
             for name, src in (
                 ("notifier", local["notifier"]),
@@ -849,6 +856,7 @@ def check_network_policies(docs: list[dict[str, Any]]) -> list[str]:
             expect("listener", local["listener"], "redis", labels, port, True)
             expect("push", local["push"], "redis", labels, port, True)
             for name, src in (
+                ("follower", local["follower"]),
                 ("stranger pod", stranger),
                 ("other namespace", other_ns),
                 ("outside", external),
@@ -858,6 +866,10 @@ def check_network_policies(docs: list[dict[str, Any]]) -> list[str]:
                 expect(name, src, "redis", labels, port, False)
     proc = role_labels("processor")
     expect("monitoring", monitoring, "processor", proc, 8081, True)
+    expect("monitoring", monitoring, "follower", role_labels("follower"), 8083, True)
+    for name, src in (("outside", external), ("ingress-nginx", ingress_nginx),
+                      ("listener", local["listener"])):
+        expect(name, src, "follower", role_labels("follower"), 8083, False)
     for name, src in (
         ("listener", local["listener"]),
         ("notifier", local["notifier"]),
@@ -910,7 +922,7 @@ def check_ingresses(docs: list[dict[str, Any]]) -> list[str]:
     by_service: dict[str, set[str]] = {}
     for (_, path), (_, svc, _) in routes.items():
         by_service.setdefault(svc, set()).add(path)
-    for needed in ("/v1/alerts", "/api/alerts"):
+    for needed in ("/v1/alerts", "/api/alerts", "/v1/feeds/hfc", "/v1/cap"):
         if needed not in by_service.get("listener", set()):
             problems.append(f"listener Ingress does not route {needed}")
     if "/socket.io/" not in by_service.get("notifier", set()):

@@ -56,6 +56,10 @@ def test_each_role_has_exactly_its_declared_options(role: str) -> None:
     assert set(params) - {"help"} == expected
     for item in for_role(role):
         param = params[item.name]
+        if item.option.argument:  # `alertflow follow URL`: positional, required
+            assert param.opts == [item.name] and param.required
+            assert param.envvar == item.env
+            continue
         assert param.opts == [item.flag]
         assert param.envvar == item.env
         default = item.option.default_for(role, item.default)
@@ -184,3 +188,17 @@ def test_min_replicas_default_follows_sentinel(monkeypatch: pytest.MonkeyPatch) 
     assert invoke(["process", "--redis-url", sentinel, "--redis-min-replicas", "0"]).exit_code == 0
     assert invoke(["process"], env={"ALERTFLOW_REDIS_MIN_REPLICAS": "2"}).exit_code == 0
     assert [s.min_replicas() for _, s, _ in captured.calls] == [0, 1, 0, 2]
+
+
+def test_follow_takes_its_url_as_argument_or_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    captured = Captured(monkeypatch)
+    url = "http://127.0.0.1:9/WarningMessages/alert/Alerts.json"
+    assert invoke(["follow", url, "--interval-s", "0.5"]).exit_code == 0
+    assert invoke(["follow"], env={"ALERTFLOW_FOLLOW_URL": url}).exit_code == 0
+    (_, given, _), (_, from_env, _) = captured.calls
+    assert (given.follow_url, given.interval_s, given.http_port, given.source) == (
+        url, 0.5, 8083, "hfc")
+    assert from_env.follow_url == url and from_env.interval_s == 1.0
+    refused = CliRunner().invoke(app, ["follow", "ftp://example.org/x"])
+    assert refused.exit_code == 2 and "http" in refused.output
+    assert CliRunner().invoke(app, ["follow"], env={"ALERTFLOW_FOLLOW_URL": ""}).exit_code == 2
