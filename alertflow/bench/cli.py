@@ -190,14 +190,15 @@ def ingest(
     duration: Annotated[float, typer.Option("--duration", help="Seconds per mode.")] = 10.0,
     barrage: Annotated[int, typer.Option("--barrage", help="Alerts per barrage request.")] = 100,
     mode: Annotated[list[str] | None, typer.Option(
-        "--mode", help="single and/or barrage (repeatable; default both).",
-        show_default=False)] = None,
+        "--mode", help="single, barrage (own JSON), feed (the national feed's shape, "
+        "--barrage areas per document), cap (CAP 1.2, one area per message); repeatable; "
+        "default single and barrage.", show_default=False)] = None,
     window: AlertDuration = 3600, drain_timeout: Drain = 300.0, seed: Seed = 4, append: Append = "",
 ) -> None:
-    """Accepted alerts/s with 32 posters (single alerts, then barrages); each must come out."""
+    """Accepted alerts/s with 32 posters: own JSON, feed or CAP modes; each must come out."""
     modes = tuple(mode or ("single", "barrage"))
-    if not set(modes) <= {"single", "barrage"}:
-        raise typer.BadParameter("single or barrage", param_hint="--mode")
+    if not set(modes) <= {"single", "barrage", "feed", "cap"}:
+        raise typer.BadParameter("single, barrage, feed or cap", param_hint="--mode")
     target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
                      queue_type, processors, notifiers, role_log_level, log_dir, py_spy)
     spec = Ingest(posters=posters, duration_s=duration, barrage=barrage, modes=modes,

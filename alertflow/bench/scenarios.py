@@ -13,7 +13,7 @@ from typing import Any
 from alertflow.bench import deployment as deployments
 from alertflow.bench.config import Close, Ingest, Load, Target
 from alertflow.bench.deployment import Deployment
-from alertflow.bench.load import AlertFactory, Posted, Poster
+from alertflow.bench.load import AlertFactory, Posted, Poster, Prepared
 from alertflow.bench.measure import CpuMeter, load_average, percentiles, rss_bytes
 from alertflow.bench.node import NodeClients
 from alertflow.bench.profile import Profiler
@@ -97,8 +97,13 @@ def _after_listener(frames: list[Frame]) -> Iterator[float]:
                 yield received * 1000 - accepted_at
 
 
-def _batches(factory: AlertFactory, size: int) -> Callable[[], list[dict[str, Any]]]:
-    return lambda: [factory.alert() for _ in range(size)]
+def _requests(factory: AlertFactory, mode: str, size: int) -> Callable[[], Prepared]:
+    """The next request of an ingest mode: own JSON, the national feed's shape, or CAP 1.2."""
+    if mode == "cap":
+        return factory.cap_request
+    if mode == "feed":
+        return lambda: factory.feed_request(size)
+    return lambda: factory.json_request(size)
 
 
 def _close_lateness(frames: list[Frame]) -> Iterator[float]:
@@ -297,14 +302,13 @@ async def ingest(target: Target, spec: Ingest) -> dict[str, Any]:
             measured.start()
             started = time.monotonic()
             for mode in spec.modes:
-                size = 1 if mode == "single" else spec.barrage
+                size = 1 if mode in ("single", "cap") else spec.barrage
                 poster = Poster(running.listener_url, running.token, spec.posters)
                 posters.append(poster)
                 phase_meter = CpuMeter({**running.pids, "bench": os.getpid()})
                 phase_meter.start()
-                wall = await poster.closed_loop(
-                    _batches(factory, size),
-                    spec.posters, spec.duration_s, as_array=size > 1)
+                wall = await poster.closed_loop(_requests(factory, mode, size), spec.posters,
+                                                spec.duration_s)
                 posted = poster.posted
                 phase_cpu = phase_meter.stop()
                 phases[mode] = {
