@@ -93,7 +93,7 @@ def openapi_document() -> dict[str, Any]:
                            "array, as served (UTF-8 with or without BOM, UTF-16 with BOM; an "
                            "empty body means nothing is active).",
                 "security": security,
-                "requestBody": {"required": False, **json_body(bodies["hfc"])},
+                "requestBody": {"required": True, **json_body(bodies["hfc"])},
                 "responses": answers,
             }},
             "/v1/cap": {"post": {
