@@ -164,3 +164,25 @@ def test_expires_before_onset_is_refused() -> None:
 def test_malformed_xml() -> None:
     problem = rejected(b"<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'><identifier>")
     assert problem.status == 400 and "malformed" in problem.reason
+
+
+def test_libxml2s_verdict_agrees_with_xmlschema() -> None:
+    """The fast validator decides; xmlschema only explains. They must agree on what is valid."""
+    from defusedxml.ElementTree import fromstring
+
+    base = cap_message("agree", sent=SENT, polygon=SDEROT_POLYGON,
+                       expires=SENT + timedelta(minutes=5)).decode()
+    variants = [
+        base, base.replace("Immediate", "Now"), base.replace("<scope>Public</scope>", ""),
+        base.replace("+00:00</sent>", "Z</sent>"), base.replace("<event>", "<event>\u05d0"),
+        base.replace("Security", "CBRNE"), base.replace("Security", "Bogus"),
+        base.replace("<headline>", "<web>not a uri with spaces</web><headline>"),
+        base.replace("</area>", "<altitude>12.5</altitude></area>"),
+        base.replace("</area>", "<altitude>high</altitude></area>"),
+        base.replace("<msgType>Alert</msgType>", "<msgType>Ack</msgType>"),
+    ]
+    schema = cap12()
+    for body in variants:
+        root = fromstring(body.encode())
+        fast_ok = schema.first_error(body.encode(), root) is None
+        assert fast_ok == schema._explainer.is_valid(root), body[:400]
