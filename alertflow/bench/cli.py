@@ -208,6 +208,33 @@ def ingest(
 
 
 @bench_app.command()
+def feedout(
+    start: Start = False, listener_url: ListenerUrl = "", notifier_url: NotifierUrl = None,
+    token: Token = "", pid: Pid = None, amqp_url: AmqpUrl = DEFAULT_AMQP_URL,
+    redis_url: RedisUrl = DEFAULT_REDIS_URL, queue_type: QueueType = "quorum",
+    processors: Processors = 1, notifiers: Notifiers = 1, role_log_level: RoleLogLevel = "info",
+    log_dir: LogDir = "", py_spy: PySpy = "",
+    pollers: Annotated[int, typer.Option("--pollers", help="Concurrent pollers.")] = 64,
+    duration: Annotated[float, typer.Option("--duration", help="Seconds of polling.")] = 10.0,
+    areas: Annotated[int, typer.Option("--areas", help="Areas in the open barrage.")] = 100,
+    changes_per_s: Annotated[float, typer.Option(
+        "--changes-per-s", help="State changes (new alerts) per second meanwhile.")] = 1.0,
+    seed: Seed = 4, append: Append = "",
+) -> None:
+    """Pollers of the feed-shaped Alerts.json (half conditional): requests per notifier CPU s."""
+    target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
+                     queue_type, processors, notifiers, role_log_level, log_dir, py_spy)
+    try:
+        from alertflow.bench.feed_out import FeedOut, feed_out
+    except ImportError as exc:
+        typer.echo(f"alertflow bench needs the bench extra: {exc}", err=True)
+        raise typer.Exit(2) from None
+    spec = FeedOut(pollers=pollers, duration_s=duration, areas=areas,
+                   changes_per_s=changes_per_s, seed=seed)
+    _run(lambda: feed_out(target, spec), append)
+
+
+@bench_app.command()
 def close(
     start: Start = False, listener_url: ListenerUrl = "", notifier_url: NotifierUrl = None,
     token: Token = "", pid: Pid = None, amqp_url: AmqpUrl = DEFAULT_AMQP_URL,

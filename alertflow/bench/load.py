@@ -54,6 +54,7 @@ class AlertFactory:
         self._points = {area.id: (area.lat, area.lng) for area in catalog.areas.values()}
         self._count = 0
         self._derived: set[str] = set()
+        self._alone: list[str] = []
 
     def is_ours(self, alert_id: str) -> bool:
         return alert_id.startswith(self.prefix) or alert_id in self._derived
@@ -77,17 +78,26 @@ class AlertFactory:
         return Prepared("/v1/feeds/hfc", b"\xef\xbb\xbf" + _encode(document),
                         "application/json", ids)
 
+    def _box(self, area: str, d: float = 0.0005) -> str:
+        lat, lng = self._points[area]
+        return " ".join(f"{la:.5f},{lo:.5f}" for la, lo in (
+            (lat - d, lng - d), (lat + d, lng - d), (lat + d, lng + d), (lat - d, lng + d),
+            (lat - d, lng - d)))
+
     def cap_request(self) -> Prepared:
         """A CAP 1.2 Alert with one info and a small polygon around one area's point."""
         from alertflow.domain.cap import alert_id
 
+        if not self._alone:
+            # Areas whose small box holds no other area: one CAP message, one alert.
+            from alertflow.domain.geo import AreaIndex
+
+            index = AreaIndex.of(load_catalog())
+            self._alone = [area for area in self.locations
+                           if index.in_polygon(self._box(area)) == [area]]
         self._count += 1
         identifier = f"{self.prefix}{self._count}"
-        lat, lng = self._points[self._rng.choice(self.locations)]
-        d = 0.0005
-        ring = " ".join(f"{la:.5f},{lo:.5f}" for la, lo in (
-            (lat - d, lng - d), (lat + d, lng - d), (lat + d, lng + d), (lat - d, lng + d),
-            (lat - d, lng - d)))
+        ring = self._box(self._rng.choice(self._alone))
         now = datetime.now(UTC).replace(microsecond=0)
         sent = now.strftime("%Y-%m-%dT%H:%M:%S+00:00")
         expires = datetime.fromtimestamp(now.timestamp() + self._window_s, UTC).strftime(
