@@ -27,7 +27,8 @@ SCENARIOS: dict[str, tuple[list[str], set[str]]] = {
     "latency": (["--rate", "20", "--duration", "2"], DELIVERY_KEYS),
     "fanout": (["--clients", "20", "--rate", "10", "--duration", "3"], DELIVERY_KEYS),
     "burst": (["--clients", "20", "--rate", "100", "--duration", "2"], DELIVERY_KEYS),
-    "ingest": (["--posters", "8", "--duration", "1.5", "--barrage", "20"],
+    "ingest": (["--posters", "8", "--duration", "1.5", "--barrage", "20", "--mode", "single",
+                "--mode", "barrage", "--mode", "feed", "--mode", "cap"],
                {"scenario", "phases", "alerts_accepted", "alerts_out", "lost",
                 "delivered_fraction", "duplicates", "drained", "pipeline_alerts_per_s", "cpu"}),
     "close": (["--windows", "20", "--rate", "20", "--min-window", "1", "--max-window", "2"],
@@ -67,7 +68,7 @@ def test_quick_run(scenario: str, rabbitmq: str, redis_url: str, tmp_path: Path)
     if "e2e_ms" in result:
         assert set(result["e2e_ms"]) == PERCENTILES
     if scenario == "ingest":
-        assert set(result["phases"]) == {"single", "barrage"}
+        assert set(result["phases"]) == {"single", "barrage", "feed", "cap"}
         assert all(phase["alerts_accepted"] > 0 for phase in result["phases"].values())
         assert result["lost"] == 0
         assert result["alerts_out"] == result["alerts_accepted"]
@@ -79,3 +80,14 @@ def test_quick_run(scenario: str, rabbitmq: str, redis_url: str, tmp_path: Path)
         assert result["clients"]["ready"] == result["params"]["clients"]
         assert result["deliveries"] == (result["params"]["clients"]
                                         * result["posted"]["alerts_accepted"])
+
+
+@pytest.mark.timeout(85)
+def test_quick_feedout(rabbitmq: str, redis_url: str, tmp_path: Path) -> None:
+    result = run_bench("feedout", ["--pollers", "4", "--duration", "1.5", "--areas", "10"],
+                       rabbitmq, redis_url, tmp_path)
+    assert result["scenario"] == "feedout" and result["document_ready"] is True, result
+    assert result["requests"] > 0 and set(result["statuses"]) <= {"200", "304"}, result
+    assert result["statuses"].get("304", 0) > 0  # the conditional pollers were answered 304
+    assert result["body_bytes"] > 0 and result["requests_per_notifier_cpu_s"]
+    assert "notifier0" in result["cpu"]
