@@ -82,7 +82,7 @@ async def test_follow_early_warning_then_alerts_then_event_ended(
             port = free_port()
             role = Role(f"follow{index}", [
                 "follow", feed.url, "--amqp-url", roles.amqp_url, "--queue", roles.queue,
-                "--port", str(port), "--interval-s", "0.2"], tmp_path)
+                "--http-port", str(port), "--interval-s", "0.2"], tmp_path)
             roles.roles[role.name] = role
             followers.append((role, f"http://127.0.0.1:{port}"))
         for role, url in followers:
