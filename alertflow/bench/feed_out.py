@@ -20,7 +20,7 @@ import aiohttp
 
 from alertflow.bench.config import Target
 from alertflow.bench.load import AlertFactory, Poster
-from alertflow.bench.scenarios import Window, _per_cpu, system
+from alertflow.bench.scenarios import MeasuredInterval, _per_cpu, system
 
 PATH = "/WarningMessages/alert/Alerts.json"
 
@@ -67,7 +67,7 @@ async def feed_out(target: Target, spec: FeedOut) -> dict[str, Any]:
             while not ready and time.monotonic() < deadline:
                 ready = await document_ready()
                 await asyncio.sleep(0.05)
-            window = Window(running, target)
+            window = MeasuredInterval(running, target)
             window.start()
             started = time.monotonic()
             stop_at = started + spec.duration_s

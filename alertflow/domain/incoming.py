@@ -16,6 +16,8 @@ from alertflow.domain.alert import (
     Alert,
     AlertRejected,
     IngestRules,
+    Placed,
+    place_names,
 )
 from alertflow.domain.alert import _check_issued_at as check_issued_at
 from alertflow.domain.alert import _check_text as check_text
@@ -44,26 +46,24 @@ class Incoming:
     instructions: str | None = None
 
 
-def _place(alert: Incoming, catalog: Catalog, rules: IngestRules) -> tuple[list[str], list[str]]:
-    """Area ids (shapes first, then names) and the names no area matched."""
-    locations = list(dict.fromkeys(alert.area_ids))
-    unknown: list[str] = []
+def _place(alert: Incoming, catalog: Catalog, rules: IngestRules) -> Placed:
+    """Areas found by shapes, then by names (one area, a city's areas, a zone's…), through the
+    same resolution as alertflow's own JSON; optional names count only when they resolve."""
+    placed = Placed()
+    for area_id in alert.area_ids:
+        placed.add(area_id, area_id)
     for name, path in alert.names:
-        check_text(path, name)
-        found = catalog.resolve(name)
-        if found is None:
-            if rules.strict_locations:
-                raise AlertRejected(422, path, f"unknown location {name!r}")
-            if name not in unknown:
-                unknown.append(name)
-            found = name
-        if found not in locations:
-            locations.append(found)
+        found = place_names(path, [name], catalog, rules, single=True)
+        for location in found.locations:
+            placed.add(location, found.source_names.get(location, location))
+        for listed, more in ((placed.unknown, found.unknown),
+                             (placed.ambiguous, found.ambiguous)):
+            listed.extend(item for item in more if item not in listed)
     for name, _path in alert.optional_names:
-        found = catalog.resolve(name)
-        if found is not None and found not in locations:
-            locations.append(found)
-    return locations, unknown
+        resolution = catalog.resolve_name(" ".join(name.split()))
+        for area_id in resolution.areas:
+            placed.add(area_id, name)
+    return placed
 
 
 def to_alert(alert: Incoming, *, source: str, now_ms: int, catalog: Catalog,
@@ -73,15 +73,17 @@ def to_alert(alert: Incoming, *, source: str, now_ms: int, catalog: Catalog,
     if len(alert.type) > MAX_NAME:
         raise AlertRejected(422, alert.path, f"type longer than {MAX_NAME} characters")
     check_issued_at(alert.path, alert.issued_at, now_ms, rules)
-    locations, unknown = _place(alert, catalog, rules)
-    if not locations:
+    placed = _place(alert, catalog, rules)
+    if not placed.locations:
         raise AlertRejected(422, alert.path, "names no area: no catalog area lies inside its "
                                              "shapes and none of its names or codes is known")
     return Alert(
-        id=alert.id, kind=alert.kind, type=alert.type, locations=locations,
+        id=alert.id, kind=alert.kind, type=alert.type, locations=placed.locations,
         issued_at=alert.issued_at, duration_s=alert.duration_s, received_at=now_ms,
         source=source, title=alert.title[:MAX_NAME] if alert.title else None,
-        instructions=alert.instructions, unknown_locations=unknown, category=alert.category,
+        instructions=alert.instructions, unknown_locations=placed.unknown,
+        ambiguous_locations=placed.ambiguous, source_names=placed.source_names,
+        category=alert.category,
     )
 
 
