@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from alertflow.notifier.routes import events, hfc_feed, locations
+from alertflow.notifier.routes import cap_feed, events, hfc_feed, locations
 from alertflow.notifier.routes.context import RouteContext
 
 __all__ = ["RouteContext", "notifier_routes"]
 
 
 def notifier_routes(context: RouteContext) -> list[BaseRoute]:
-    return [*locations.routes(context), *events.routes(context), *hfc_feed.routes(context)]
+    return [*locations.routes(context), *events.routes(context), *hfc_feed.routes(context),
+            *cap_feed.routes(context)]

@@ -94,7 +94,8 @@ def _unchanged(request: Request, body: Body) -> bool:
     return since_s > body.modified_s or (since_s == body.modified_s and not body.shared_second)
 
 
-def serve(cached: CachedBody) -> Callable[[Request], Awaitable[Response]]:
+def serve(cached: CachedBody, media_type: str = "application/json"
+          ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             body = await cached.current()
@@ -104,7 +105,7 @@ def serve(cached: CachedBody) -> Callable[[Request], Awaitable[Response]]:
                    "Last-Modified": formatdate(body.modified_s, usegmt=True)}
         if _unchanged(request, body):
             return Response(status_code=304, headers=headers)
-        return Response(body.data, media_type="application/json", headers=headers)
+        return Response(body.data, media_type=media_type, headers=headers)
     return endpoint
 
 
