@@ -8,6 +8,12 @@
 //   (none)             — quiet; removing "active" lets CSS fade the dot back to grey
 //   fading             — a window just ended: CSS fades the dot back to grey
 // Shapes differ as well as colours, so colour is never the only cue.
+//
+// With geo/regions.json (built by scripts/build_map_regions.py) each area also has a region,
+// <path class="region" data-region="ID">, carrying the same state classes as its dot.
+// When the view is wider than CLUSTER_W of the country, zone names would overlap: the zones
+// are drawn as clusters instead (a disc with the number of areas, or of areas under alert),
+// merged greedily until no two overlap on screen.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const WIDTH = 1000; // user units across the catalogue's longitude span
@@ -20,6 +26,8 @@ const PULSE_MS = 5400; // three 1.8 s pulses (see .pulse in style.css)
 const MAX_PULSES = 60; // in a barrage, animating every dot costs more than it tells
 // An area under alert has the look of its category (guidance.js); a drill does not pulse.
 const ACTIVE_LOOKS = ["alert", "hazard", "early", "info", "drill"];
+const CLUSTER_W = 0.45; // zoomed out past this share of the country: clusters, not names
+const CLUSTER_PX = 30; // a cluster's diameter on screen (px); centres closer than this merge
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG_NS, name);
@@ -41,6 +49,7 @@ export class AreaMap {
     this.ys = new Float64Array(0);
     this.index = new Map();
     this.dots = [];
+    this.regions = []; // index -> <path> or undefined
     this.state = new Map(); // id -> "alert" | "early" | "clear" | "ended"
     this.timers = new Map();
     this.marks = new Map(); // id -> [overlay elements]
@@ -93,8 +102,11 @@ export class AreaMap {
     this.project = (lng, lat) => [PAD + (lng - minLng) * kx * scale, PAD + (maxLat - lat) * scale];
     const land = el("path", { class: "land" }, this.svg);
     this.landPath = land;
+    this.regionLayer = el("g", { class: "layer-regions" }, this.svg);
     this.borderPath = el("path", { class: "borders" }, this.svg);
     this.labelLayer = el("g", { class: "layer-labels" }, this.svg);
+    this.clusterLayer = el("g", { class: "layer-clusters" }, this.svg);
+    this.clusterKey = "";
     for (const name of ["base", "mine", "fading", "active", "marks"]) {
       this.layers[name] = el("g", { class: `layer-${name}` }, this.svg);
     }
@@ -127,6 +139,7 @@ export class AreaMap {
     });
     land.setAttribute("d", d);
     this.#drawBackdrop();
+    this.#drawRegions();
     this.#drawLabels();
     const frag = document.createDocumentFragment();
     this.dots.forEach((dot) => frag.appendChild(dot));
@@ -148,10 +161,36 @@ export class AreaMap {
     this.#drawBackdrop();
   }
 
-  /** Zone names at their areas' centre: [{id, name, lat, lng}]. */
+  /** Zone names at their areas' centre: [{id, name, lat, lng, areas: [ids]}]. */
   setZoneLabels(labels) {
     this.zoneLabels = labels;
     this.#drawLabels();
+  }
+
+  /** Each area's region ({regions: {id: [[[lng, lat]…]…]}}, geo/regions.json, bundled). */
+  setRegions(data) {
+    this.regionData = data?.regions ?? null;
+    this.#drawRegions();
+  }
+
+  #drawRegions() {
+    if (!this.regionData || !this.project) return;
+    this.regions = [];
+    const frag = document.createDocumentFragment();
+    this.ids.forEach((id, i) => {
+      const rings = this.regionData[id];
+      if (!rings) return;
+      const d = rings
+        .map((ring) => ring.map(([lng, lat], k) => `${k ? "L" : "M"}${this.project(lng, lat).map((v) => v.toFixed(1)).join(",")}`).join("") + "Z")
+        .join("");
+      const path = el("path", { class: "region", d, "data-region": id });
+      this.regions[i] = path;
+      frag.appendChild(path);
+    });
+    this.regionLayer.replaceChildren(frag);
+    this.svg.classList.add("has-regions");
+    for (const [id, kind] of this.state) this.#apply(id, kind);
+    for (const id of this.mine) this.regions[this.index.get(id)]?.classList.add("mine");
   }
 
   #drawBackdrop() {
@@ -175,6 +214,75 @@ export class AreaMap {
       frag.appendChild(text);
     }
     this.labelLayer.replaceChildren(frag);
+    this.clusterKey = "";
+    this.#drawClusters();
+  }
+
+  // Zoomed out, zone names would overlap: draw each zone as a disc with its number of areas
+  // (or of areas under alert, in the alert colour), merging discs that would touch on screen.
+  #drawClusters() {
+    if (!this.zoneLabels || !this.view || !this.project) return;
+    const clustered = this.view.w > this.full.w * CLUSTER_W;
+    this.svg.classList.toggle("clustered", clustered);
+    if (!clustered) {
+      if (this.clusterKey) this.clusterLayer.replaceChildren();
+      this.clusterKey = "";
+      return;
+    }
+    // The discs are sized in --u (screen px grown a little with the zoom, see #setView).
+    const upp = this.u ?? this.#unitsPerPx();
+    const active = (id) => ACTIVE_LOOKS.includes(this.state.get(id));
+    const key = `${Math.round(upp * 1000)}|${[...this.state].filter(([id]) => active(id)).length}`;
+    if (key === this.clusterKey) return;
+    this.clusterKey = key;
+    const minD = CLUSTER_PX * upp;
+    const zones = this.zoneLabels
+      .map((z) => {
+        const [x, y] = this.project(z.lng, z.lat);
+        const ids = z.areas ?? [];
+        return { x, y, n: ids.length, alerts: ids.filter(active).length, names: [z.name] };
+      })
+      .sort((a, b) => b.alerts - a.alerts || b.n - a.n);
+    const placed = [];
+    for (const z of zones) {
+      const near = placed.find((c) => Math.hypot(c.x - z.x, c.y - z.y) < minD);
+      if (!near) {
+        placed.push({ ...z });
+        continue;
+      }
+      // Merge: the weighted centre could now touch a third cluster; repeat until none does.
+      const n = near.n + z.n;
+      near.x = (near.x * near.n + z.x * z.n) / (n || 1);
+      near.y = (near.y * near.n + z.y * z.n) / (n || 1);
+      near.n = n;
+      near.alerts += z.alerts;
+      near.names.push(...z.names);
+      for (let again = true; again; ) {
+        again = false;
+        for (const other of placed) {
+          if (other === near || Math.hypot(other.x - near.x, other.y - near.y) >= minD) continue;
+          const m = near.n + other.n;
+          near.x = (near.x * near.n + other.x * other.n) / (m || 1);
+          near.y = (near.y * near.n + other.y * other.n) / (m || 1);
+          near.n = m;
+          near.alerts += other.alerts;
+          near.names.push(...other.names);
+          placed.splice(placed.indexOf(other), 1);
+          again = true;
+          break;
+        }
+      }
+    }
+    const frag = document.createDocumentFragment();
+    for (const c of placed) {
+      const g = el("g", { class: c.alerts ? "cluster has-alert" : "cluster" }, frag);
+      g.dataset.count = String(c.alerts || c.n);
+      el("circle", { cx: c.x.toFixed(1), cy: c.y.toFixed(1) }, g);
+      const text = el("text", { x: c.x.toFixed(1), y: c.y.toFixed(1), "text-anchor": "middle", "dominant-baseline": "central" }, g);
+      text.textContent = String(c.alerts || c.n);
+      el("title", {}, g).textContent = c.names.join(", ");
+    }
+    this.clusterLayer.replaceChildren(frag);
   }
 
   has(id) {
@@ -214,6 +322,7 @@ export class AreaMap {
       const i = this.index.get(id);
       if (i === undefined) continue;
       this.dots[i].classList.toggle("mine", this.mine.has(id));
+      this.regions[i]?.classList.toggle("mine", this.mine.has(id));
       this.#place(id);
     }
     if (this.pinned) this.#renderTooltip(this.pinned);
@@ -236,9 +345,18 @@ export class AreaMap {
   focusArea(id) {
     const i = this.index.get(id);
     if (i === undefined) return;
-    const w = this.full.w / 8;
+    const aspect = this.#aspect();
+    let w = this.full.w / 8;
+    let [cx, cy] = [this.xs[i], this.ys[i]];
+    const region = this.regions[i];
+    if (region) {
+      // Room around the region for its popup: it fills at most a third of the view.
+      const b = region.getBBox();
+      w = Math.max(w, b.width * 3, (b.height * 3) / aspect);
+      [cx, cy] = [b.x + b.width / 2, b.y + b.height / 2];
+    }
     this.autoFit = false;
-    this.#setView({ x: this.xs[i] - w / 2, y: this.ys[i] - (w * this.#aspect()) / 2, w, h: w * this.#aspect() });
+    this.#setView({ x: cx - w / 2, y: cy - (w * aspect) / 2, w, h: w * aspect });
     this.#pin(id);
   }
 
@@ -286,13 +404,16 @@ export class AreaMap {
   #apply(id, kind) {
     const i = this.index.get(id);
     if (i === undefined) return;
-    const dot = this.dots[i];
     const active = ACTIVE_LOOKS.includes(kind);
-    dot.classList.toggle("active", active);
-    for (const look of ACTIVE_LOOKS) dot.classList.toggle(`kind-${look}`, kind === look);
-    dot.classList.toggle("cleared", kind === "clear");
-    // Only an ending window animates (back to grey); zooming must resize dots instantly.
-    dot.classList.toggle("fading", kind === "ended");
+    for (const shape of [this.dots[i], this.regions[i]]) {
+      if (!shape) continue;
+      shape.classList.toggle("active", active);
+      for (const look of ACTIVE_LOOKS) shape.classList.toggle(`kind-${look}`, kind === look);
+      shape.classList.toggle("cleared", kind === "clear");
+      // Only an ending window animates (back to grey); zooming must resize dots instantly.
+      shape.classList.toggle("fading", kind === "ended");
+    }
+    this.#drawClusters();
     this.#place(id);
     this.#removeMarks(id);
     if (active) {
@@ -385,7 +506,9 @@ export class AreaMap {
     // grown a little with the zoom so dense cities separate yet stay visible.
     const px = this.svg.clientWidth || this.root.clientWidth || 400;
     const u = (w / px) * Math.pow(full.w / w, 0.35);
+    this.u = Number(u.toFixed(4));
     this.svg.style.setProperty("--u", u.toFixed(4));
+    this.#drawClusters();
     if (this.pinned) this.#positionTooltip(this.pinned);
   }
 
@@ -593,20 +716,43 @@ export class AreaMap {
     this.#positionTooltip(id);
   }
 
+  // The popup sits beside its area, never over it: first beside the whole region (right, left,
+  // below, above), else beside the dot; a spot is taken only if it fits inside the map.
   #positionTooltip(id) {
     const i = this.index.get(id);
     if (i === undefined || this.tooltip.hidden) return;
     const ctm = this.svg.getScreenCTM();
     if (!ctm) return;
-    const p = new DOMPoint(this.xs[i], this.ys[i]).matrixTransform(ctm);
     const box = this.root.getBoundingClientRect();
+    const p = new DOMPoint(this.xs[i], this.ys[i]).matrixTransform(ctm);
+    const dot = { x0: p.x - box.left, y0: p.y - box.top, x1: p.x - box.left, y1: p.y - box.top };
+    const shapes = [];
+    const region = this.regions[i];
+    if (region) {
+      const r = region.getBoundingClientRect();
+      shapes.push({ x0: r.left - box.left, y0: r.top - box.top, x1: r.right - box.left, y1: r.bottom - box.top });
+    }
+    shapes.push(dot);
     const tw = this.tooltip.offsetWidth;
     const th = this.tooltip.offsetHeight;
-    let left = p.x - box.left + 14;
-    let top = p.y - box.top - th / 2;
-    if (left + tw > box.width - 8) left = p.x - box.left - tw - 14;
-    left = Math.max(8, left);
-    top = Math.min(Math.max(8, top), box.height - th - 8);
+    const gap = 14;
+    const fits = (l, t) => l >= 8 && t >= 8 && l + tw <= box.width - 8 && t + th <= box.height - 8;
+    const clampY = (t) => Math.min(Math.max(8, t), box.height - th - 8);
+    const clampX = (l) => Math.min(Math.max(8, l), box.width - tw - 8);
+    let spot = null;
+    for (const s of shapes) {
+      const cy = (s.y0 + s.y1) / 2;
+      const cx = (s.x0 + s.x1) / 2;
+      const candidates = [
+        [s.x1 + gap, clampY(cy - th / 2)],
+        [s.x0 - gap - tw, clampY(cy - th / 2)],
+        [clampX(cx - tw / 2), s.y1 + gap],
+        [clampX(cx - tw / 2), s.y0 - gap - th],
+      ];
+      spot = candidates.find(([l, t]) => fits(l, t));
+      if (spot) break;
+    }
+    const [left, top] = spot ?? [Math.max(8, dot.x0 + gap), clampY(dot.y0 - th / 2)];
     this.tooltip.style.left = `${left}px`;
     this.tooltip.style.top = `${top}px`;
   }

@@ -343,3 +343,56 @@ def test_the_map_has_the_country_outline_borders_and_zone_names_offline(
     assert len(labels) == len(zones)
     assert "محيط غزة" in labels  # in the page's language, spaced as the catalogue now is
     assert off_machine.requests == [] and page.errors == []
+
+
+def test_the_map_draws_regions_clusters_zones_when_zoomed_out_and_keeps_a_popup_off_its_area(
+    shared: Pipeline, page_factory: Any, catalog: Any,
+) -> None:
+    yeruham = "ירוחם"
+    page, off_machine = page_factory(shared.notifier_urls[0], viewport=DESKTOP)
+    page.wait_for_selector('#connection-state[data-state="live"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector(f'#map path.region[data-region="{yeruham}"]', state="attached",
+                           timeout=TIMEOUT_MS)
+    # Every catalogue area has a region (geo/regions.json, Voronoi cells built offline).
+    assert page.locator("#map path.region").count() == len(catalog.areas)
+
+    # The whole country: zone clusters, no zone names, and no two clusters overlap on screen.
+    assert "clustered" in (page.get_attribute("#map svg", "class") or "")
+    assert page.locator("#map .zone-label").first.is_hidden()
+    boxes = page.locator("#map .cluster circle").evaluate_all(
+        "cs => cs.map(c => { const r = c.getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom]; })")
+    zones = {area.zone for area in catalog.areas.values()}
+    assert 3 <= len(boxes) < len(zones)
+    for i, a in enumerate(boxes):
+        assert a[2] - a[0] > 10  # drawn, not empty
+        for b in boxes[i + 1:]:
+            overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+            overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+            assert overlap_x <= 1 or overlap_y <= 1, (a, b)
+
+    post(shared, alert_body("Yeruham", duration_s=60))
+    region = page.locator(f'#map path.region[data-region="{yeruham}"]')
+    page.wait_for_selector(f'#map path.region[data-region="{yeruham}"].active.kind-alert',
+                           timeout=TIMEOUT_MS)
+    assert page.locator("#map .cluster.has-alert").count() >= 1
+
+    # Zoomed in on the area: regions and names, no clusters; its popup leaves the area visible.
+    row(page, yeruham).locator(".row-name").click()
+    page.wait_for_selector("#map .map-tooltip.pinned:not([hidden])", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)  # the smooth scroll to the map
+    assert "clustered" not in (page.get_attribute("#map svg", "class") or "")
+    assert page.locator("#map .cluster").count() == 0
+    assert page.locator("#map .zone-label").first.is_visible()
+    tip = page.locator("#map .map-tooltip").bounding_box()
+    area = region.bounding_box()
+    dot = page.locator(f'#map circle.area[data-location="{yeruham}"]').bounding_box()
+    assert tip and area and dot
+
+    def apart(a: dict[str, float], b: dict[str, float]) -> bool:
+        return (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+    assert apart(tip, dot)
+    assert apart(tip, area)
+    assert off_machine.requests == [] and page.errors == []

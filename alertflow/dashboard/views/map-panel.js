@@ -60,19 +60,25 @@ export function renderZoneLabels() {
     if (!areas.length) continue;
     const lat = areas.reduce((sum, a) => sum + a.lat, 0) / areas.length;
     const lng = areas.reduce((sum, a) => sum + a.lng, 0) / areas.length;
-    labels.push({ id: zone.id, name: zoneName(zone.id, zone.names), lat, lng });
+    labels.push({ id: zone.id, name: zoneName(zone.id, zone.names), lat, lng, areas: areas.map((a) => a.id) });
   }
   map.setZoneLabels(labels);
 }
 
-/** The country's outline and borders (geo/outline.json, bundled); the map works without them. */
+/**
+ * The country's outline and borders (geo/outline.json) and each area's region
+ * (geo/regions.json), both bundled; the map works without them (dots on a silhouette).
+ */
 export async function loadBackdrop() {
-  try {
-    const res = await fetch("geo/outline.json");
-    if (res.ok) map.setBackdrop(await res.json());
-  } catch (err) {
-    console.warn("alertflow: map outline not loaded", err?.message);
-  }
+  const load = async (file, use) => {
+    try {
+      const res = await fetch(file);
+      if (res.ok) use(await res.json());
+    } catch (err) {
+      console.warn(`alertflow: ${file} not loaded`, err?.message);
+    }
+  };
+  await Promise.all([load("geo/outline.json", (o) => map.setBackdrop(o)), load("geo/regions.json", (r) => map.setRegions(r))]);
 }
 
 export function showOnMap(location) {
