@@ -105,11 +105,13 @@ export class AreaMap {
     this.regionLayer = el("g", { class: "layer-regions" }, this.svg);
     this.borderPath = el("path", { class: "borders" }, this.svg);
     this.labelLayer = el("g", { class: "layer-labels" }, this.svg);
-    this.clusterLayer = el("g", { class: "layer-clusters" }, this.svg);
-    this.clusterKey = "";
+
     for (const name of ["base", "mine", "fading", "active", "marks"]) {
       this.layers[name] = el("g", { class: `layer-${name}` }, this.svg);
     }
+    // Clusters above the dots: zoomed out, they are what the map says.
+    this.clusterLayer = el("g", { class: "layer-clusters" }, this.svg);
+    this.clusterKey = "";
     this.focusRing = el("circle", { class: "focus-ring", r: 0 }, this.svg);
     this.focusRing.style.display = "none";
 
