@@ -444,7 +444,11 @@ class RabbitConsumer:
             log.exception("handler failed; message returned to the queue", message_id=message_id)
             verdict = Verdict.RETRY
         if not channel.is_open:
-            return  # the broker redelivers it; the dedup claim absorbs a repeat
+            # The broker redelivers it (on another node, after a failover); the dedup claim
+            # absorbs the repeat. Said once per message, so a lost ack is never silent.
+            log.info("channel closed before the message was settled; it will be redelivered",
+                     message_id=message_id, verdict=verdict.name)
+            return
         if verdict is Verdict.ACK:
             channel.basic_ack(tag)
         else:
