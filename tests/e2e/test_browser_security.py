@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import free_port
-from tests.support import Role, wait_ready
+from tests.support import Role, forget_run, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ EVIL = "https://evil.example"
 
 @pytest.fixture(scope="module")
 def notifier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.conftest import REDIS_URL, require_service
+    from tests.conftest import AMQP_URL, REDIS_URL, require_service
 
     require_service("Redis", REDIS_URL, 6379)
     port = free_port()
@@ -34,6 +34,7 @@ def notifier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     wait_ready(url, role)
     yield url
     role.terminate()
+    forget_run(AMQP_URL, REDIS_URL, f"sec{port}")  # the keys it made (epoch, replication id)
 
 
 @pytest.fixture(scope="module")
