@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
 from alertflow.domain.push import PushSubscription
 
@@ -22,6 +23,12 @@ SUBSCRIPTION_TTL_S = 30 * 86_400
 CLAIM_TTL_S = 2 * 86_400  # longer than any window, so a late reclaim still finds the claim
 DONE = "done"
 _CLAIM = resources.files("alertflow.push").joinpath("lua/claim.lua").read_text("utf-8")
+
+
+def _fields(sub: PushSubscription) -> dict[FieldT, EncodableT]:
+    """A subscription's hash in Redis."""
+    return {"endpoint": sub.endpoint, "p256dh": sub.p256dh, "auth": sub.auth, "lang": sub.lang,
+            "locations": json.dumps(sorted(sub.locations)), "zones": json.dumps(sorted(sub.zones))}
 
 
 class PushStore:
@@ -62,11 +69,7 @@ class PushStore:
                 old_zones = set(json.loads(old[1])) - sub.zones
                 for index in self._indexes(old_locations, old_zones):
                     pipe.srem(index, sub.id)
-            pipe.hset(key, mapping={
-                "endpoint": sub.endpoint, "p256dh": sub.p256dh, "auth": sub.auth,
-                "lang": sub.lang, "locations": json.dumps(sorted(sub.locations)),
-                "zones": json.dumps(sorted(sub.zones)),
-            })
+            pipe.hset(key, mapping=_fields(sub))
             pipe.expire(key, self._ttl_s)
             for index in self._indexes(sub.locations, sub.zones):
                 pipe.sadd(index, sub.id)
@@ -81,11 +84,7 @@ class PushStore:
             indexes: set[str] = set()
             for sub in subs:
                 key = self._sub(sub.id)
-                pipe.hset(key, mapping={
-                    "endpoint": sub.endpoint, "p256dh": sub.p256dh, "auth": sub.auth,
-                    "lang": sub.lang, "locations": json.dumps(sorted(sub.locations)),
-                    "zones": json.dumps(sorted(sub.zones)),
-                })
+                pipe.hset(key, mapping=_fields(sub))
                 pipe.expire(key, self._ttl_s)
                 for index in self._indexes(sub.locations, sub.zones):
                     pipe.sadd(index, sub.id)
