@@ -35,7 +35,6 @@ class ClientSync:
                  fanout: Fanout, clients: Clients, config: NotifierConfig) -> None:
         self._sio = sio
         self._store = store
-        self._feed = feed
         self.feed = feed
         self._fanout = fanout
         self._clients = clients
@@ -58,7 +57,7 @@ class ClientSync:
 
     async def _snapshot_for(self) -> Snapshot:
         snapshot = await self.shared_snapshot()
-        ring = self._feed.ring
+        ring = self.feed.ring
         if ring and ring[0]["seq"] > snapshot.seq + 1:
             # The shared call predates what the ring still holds: too old to fill from it.
             snapshot = await self._store.snapshot()
@@ -70,7 +69,7 @@ class ClientSync:
         Redis being briefly unreachable is retried, not answered with a disconnect: browsers'
         Socket.IO clients do not reconnect after a server-side disconnect.
         """
-        await self._feed.synced.wait()
+        await self.feed.synced.wait()
         delay = 0.1
         while client.sid in self._clients:
             try:
@@ -84,9 +83,9 @@ class ClientSync:
 
     async def _bring_up_to_date(self, client: Client, since: int | None,
                                 epoch: str | None) -> None:
-        started_in = self._feed.epoch
+        started_in = self.feed.epoch
         replay = None
-        if since is not None and epoch == self._feed.epoch:
+        if since is not None and epoch == self.feed.epoch:
             replay = await self._events_since(since)
         if replay is not None:
             client.last_seq = since or 0
@@ -99,13 +98,13 @@ class ClientSync:
             # What this notifier delivered after the snapshot's seq but before the client
             # registered is in the ring, not in the client's buffer.
             await self._fanout.send(
-                [client], [e for e in self._feed.ring if e["seq"] > client.last_seq])
+                [client], [e for e in self.feed.ring if e["seq"] > client.last_seq])
         # Flush what arrived meanwhile; the loop ends with no await between the last
         # check and the switch to live, so the feed cannot slip an event in between.
         while client.buffer:
             pending, client.buffer = client.buffer, []
             await self._fanout.send([client], pending)
-        if self._feed.epoch != started_in:
+        if self.feed.epoch != started_in:
             # The feed resynced every client to a new epoch meanwhile, all but this one (it was
             # syncing): what it was given and holds may be history that was rolled back.
             client.buffer = []
@@ -115,7 +114,7 @@ class ClientSync:
 
     async def _events_since(self, since: int) -> list[Event] | None:
         """Events after `since` up to `last_seq`, from memory or the stream; None if gone."""
-        feed = self._feed  # read afresh after each await: the feed moves on meanwhile
+        feed = self.feed  # read afresh after each await: the feed moves on meanwhile
         if since == feed.last_seq:
             return []
         if since > feed.last_seq:
