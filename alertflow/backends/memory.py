@@ -123,6 +123,7 @@ class MemoryStateStore:
         self._stream: deque[dict[str, Any]] = deque(maxlen=stream_maxlen)
         self._subscribers: set[asyncio.Queue[list[dict[str, Any]]]] = set()
         self._seen_at: deque[tuple[float, str]] = deque()
+        self._superseded_at: deque[tuple[float, str]] = deque()
         self._dedup_ttl_s = dedup_ttl_s
         self.epoch = uuid.uuid4().hex
 
@@ -135,15 +136,20 @@ class MemoryStateStore:
 
     def _forget_old_ids(self) -> None:
         # Dedup claims expire like Redis keys with a TTL, so memory stays bounded.
+        # So do superseded groups (an alert of one arriving later than that is not expected).
         horizon = time.monotonic() - self._dedup_ttl_s
         while self._seen_at and self._seen_at[0][0] < horizon:
             self._state.seen.discard(self._seen_at.popleft()[1])
+        while self._superseded_at and self._superseded_at[0][0] < horizon:
+            self._state.superseded_groups.discard(self._superseded_at.popleft()[1])
 
     async def apply(self, alert: Alert, now_ms: int) -> tuple[Outcome, int]:
         self._forget_old_ids()
         outcome, events = self._state.apply(alert, now_ms, self._catalog)
         if outcome != "duplicate":
-            self._seen_at.append((time.monotonic(), alert.id))
+            now = time.monotonic()
+            self._seen_at.append((now, alert.id))
+            self._superseded_at.extend((now, group) for group in alert.supersedes)
         self._publish([msgspec.to_builtins(event) for event in events])
         return outcome, len(events)
 

@@ -174,7 +174,8 @@ class RedisStateStore:
         args: list[Any] = [
             now_ms, self._dedup_ttl_s, self._stream_maxlen, self._epoch_candidate, alert.id,
             alert.kind, alert.issued_at, alert.ends_at, alert.type, alert.category,
-            _cause_fragment(alert), len(alert.locations),
+            _cause_fragment(alert), alert.group or "", len(alert.supersedes), *alert.supersedes,
+            len(alert.locations),
         ]
         for location in alert.locations:
             args += [location, self._location_fragment(location),

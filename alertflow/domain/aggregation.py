@@ -12,9 +12,13 @@ an early warning opens an `early_warning` window and a real alert for the area t
 alert window; events and snapshots carry the window's `category`. A `cancel` issued at T clears
 every alert issued at or before T: an incident left empty closes now (`reason: cancelled`); an
 alert issued at or before T that arrives after the cancel is superseded and shows nothing.
-Incidents whose `ends_at` has passed close with `reason: expired`. Duplicates (the same alert id
-again) change nothing. So the final incidents do not depend on the order in which concurrent
-processors apply the messages.
+Incidents whose `ends_at` has passed close with `reason: expired`. Alerts can also be ended by
+the message they came from (`group`): a message that `supersedes` a group removes that group's
+alerts wherever they are, closing the windows it leaves empty (`reason: cancelled`), and later
+alerts of that group are superseded; an alert that replaces a group takes its place in the
+windows it covers itself, which carry on. Duplicates (the same alert id again) change nothing.
+So the final incidents do not depend on the order in which concurrent processors apply the
+messages.
 """
 
 from __future__ import annotations
@@ -167,7 +171,8 @@ def _event(
 ) -> Event:
     """`window`: the alert the window shows after this event; it gives the category."""
     info = incident.info
-    opening = cause is not None and cause.kind == "alert"
+    # An open shows the alert that caused it; a close shows the window as it was.
+    opening = cause is not None and kind == "open"
     return Event(
         seq=0,
         kind=kind,
@@ -226,6 +231,7 @@ class AggregationState:
 
     seen: set[str] = field(default_factory=set)
     cancelled_through: dict[str, int] = field(default_factory=dict)
+    superseded_groups: set[str] = field(default_factory=set)
     incidents: dict[str, Incident] = field(default_factory=dict)
     last_seq: int = 0
 
@@ -240,9 +246,17 @@ class AggregationState:
             return "duplicate", []
         self.seen.add(alert.id)
         if alert.kind == "cancel":
-            return "cancel", self._number(self._cancel(alert, catalog))
-        events: list[Event] = []
+            events = self._end_groups(alert, keep=set()) + self._cancel(alert, catalog)
+            return "cancel", self._number(events)
+        if alert.group is not None and alert.group in self.superseded_groups:
+            # Not shown; what it superseded still ends, so the order of arrival never matters.
+            return "superseded", self._number(self._end_groups(alert, keep=set()))
         late = alert.ends_at <= now_ms  # processed after its window ended (a stall upstream)
+        # Where this alert joins a window, the groups it replaces leave it quietly (the window
+        # carries on); everywhere else they end as if cancelled.
+        joins = set() if late else {location for location in alert.locations
+                                    if alert.issued_at > self.cancelled_through.get(location, -1)}
+        events = self._end_groups(alert, keep=joins)
         for location in alert.locations:
             if alert.issued_at <= self.cancelled_through.get(location, -1):
                 continue  # an all-clear issued after it already ended its window
@@ -258,6 +272,8 @@ class AggregationState:
                     info=location_info(catalog, location),
                 )
                 self.incidents[location] = incident
+            incident.alerts = {key: kept for key, kept in incident.alerts.items()
+                               if kept.group not in alert.supersedes}
             incident.alerts[alert.id] = alert
             events.append(
                 _event(incident, "open", "alert", alert, started_at=incident.started_at,
@@ -267,6 +283,34 @@ class AggregationState:
         if events:
             return ("late" if late else "new"), self._number(events)
         return "superseded", []
+
+    def _end_groups(self, cause: Alert, keep: set[str]) -> list[Event]:
+        """Remove the alerts of the groups `cause` supersedes from every window but those in
+        `keep`; a window left empty closes now. Later alerts of those groups are superseded."""
+        groups = set(cause.supersedes)
+        if not groups:
+            return []
+        self.superseded_groups |= groups
+        events: list[Event] = []
+        for location in sorted(self.incidents):
+            incident = self.incidents[location]
+            if location in keep or not any(alert.group in groups
+                                           for alert in incident.alerts.values()):
+                continue
+            started_at, ends_at, count = (
+                incident.started_at, incident.ends_at, len(incident.alerts)
+            )
+            window = shown(incident.alerts.values())
+            incident.alerts = {alert_id: alert for alert_id, alert in incident.alerts.items()
+                               if alert.group not in groups}
+            if not incident.alerts:
+                del self.incidents[location]
+                events.append(
+                    close_event(incident, "cancelled", cause, started_at=started_at,
+                                ends_at=min(ends_at, cause.issued_at), alert_count=count,
+                                window=window)
+                )
+        return events
 
     def _cancel(self, cancel: Alert, catalog: Catalog) -> list[Event]:
         events: list[Event] = []

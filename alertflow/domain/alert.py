@@ -23,6 +23,7 @@ from alertflow.domain.locations import Catalog
 MAX_ID = 128
 MAX_NAME = 200
 MAX_LOCATIONS = 2000
+MAX_GROUPS = 64  # messages one message may supersede
 MAX_DURATION_S = 86_400
 LEGACY_MAX_DURATION_MIN = 1_440
 LEGACY_MAX_AHEAD_S = 900
@@ -82,13 +83,17 @@ class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     `source_names` maps an area id to the name the source wrote for it, when they differ
     ("Tel Aviv" for each of its four areas); events carry it as `source_name`.
+
+    `group` names the message the alert came from when later messages may refer to it (a CAP
+    message: its sender and identifier). `supersedes` lists such groups: an alert replaces
+    them (a CAP Update), a cancel closes what they opened (a CAP Cancel), wherever that was;
+    such a cancel needs no locations of its own.
     """
 
     id: AlertId
     kind: Literal["alert", "cancel"]
     type: AlertType
-    locations: Annotated[list[LocationName], msgspec.Meta(min_length=1,
-                                                          max_length=MAX_LOCATIONS)]
+    locations: Annotated[list[LocationName], msgspec.Meta(max_length=MAX_LOCATIONS)]
     issued_at: EpochMs
     duration_s: Annotated[int, msgspec.Meta(ge=0, le=MAX_DURATION_S)]
     received_at: EpochMs
@@ -102,6 +107,8 @@ class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                             msgspec.Meta(max_length=MAX_LOCATIONS)] = {}
     ambiguous_locations: Annotated[list[LocationName],
                                    msgspec.Meta(max_length=MAX_LOCATIONS)] = []
+    group: AlertId | None = None
+    supersedes: Annotated[list[AlertId], msgspec.Meta(max_length=MAX_GROUPS)] = []
 
     @property
     def ends_at(self) -> int:
@@ -150,6 +157,10 @@ def encode_alert(alert: Alert) -> bytes:
 def decode_alert(body: bytes) -> Alert:
     """Decode a queue message; raises `msgspec.DecodeError`/`ValidationError` when it is not one."""
     alert = _alert_decoder.decode(body)
+    if not alert.locations and not (alert.kind == "cancel" and alert.supersedes):
+        raise msgspec.ValidationError("Expected `array` of length >= 1 - at `$.locations`")
+    if alert.group is not None and alert.group in alert.supersedes:
+        raise msgspec.ValidationError("A message cannot supersede itself - at `$.supersedes`")
     if alert.kind == "alert" and alert.duration_s < 1:
         raise msgspec.ValidationError("Expected `int` >= 1 - at `$.duration_s`")
     for name, value in (("type", alert.type), ("source", alert.source),

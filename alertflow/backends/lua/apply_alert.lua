@@ -1,12 +1,49 @@
 -- KEYS[1] = P. ARGV: now_ms, dedup_ttl_s, stream_maxlen, epoch_candidate, alert_id, kind,
--- issued_at, ends_at, type, category, cause_fragment, n, then n triples of (location,
--- location_fragment, source_name_json). Returns {outcome, number of events}.
+-- issued_at, ends_at, type, category, cause_fragment, group ('' for none), m, then the m groups
+-- it supersedes, then n, then n triples of (location, location_fragment, source_name_json).
+-- Returns {outcome, number of events}.
 local now, ttl, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local id, kind = ARGV[5], ARGV[6]
 local issued, ends, atype, category = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9], ARGV[10]
-local cause = ARGV[11]
-local n = tonumber(ARGV[12])
-local FIRST = 13
+local cause, group = ARGV[11], ARGV[12]
+local m = tonumber(ARGV[13])
+local supersedes = {}
+for i = 1, m do supersedes[ARGV[13 + i]] = true end
+local n = tonumber(ARGV[14 + m])
+local FIRST = 15 + m
+
+-- Removes the alerts of the superseded groups from every window but the locations in `keep`
+-- (where this alert takes their place); a window left empty closes now. The groups are marked,
+-- so their alerts that arrive later are superseded.
+local function end_groups(events, keep)
+  if m == 0 then return end
+  local listed, locations = {}, {}
+  for g, _ in pairs(supersedes) do
+    redis.call('SET', P .. 'gx:' .. g, '1', 'EX', ttl)
+    for _, loc in ipairs(redis.call('SMEMBERS', P .. 'grp:' .. g)) do
+      if not listed[loc] then
+        listed[loc] = true
+        locations[#locations + 1] = loc
+      end
+    end
+  end
+  table.sort(locations, bytes_less)  -- the order Python's sorted() gives
+  for _, loc in ipairs(locations) do
+    local key = P .. 'inc:' .. loc
+    if not keep[loc] and redis.call('EXISTS', key) == 1 then
+      local body = close_body(key, loc, 'cancelled', cause, issued)
+      if drop_groups(key, supersedes) then
+        if summarize(key) then
+          redis.call('ZADD', P .. 'due', redis.call('HGET', key, 'ends'), loc)
+        else
+          redis.call('DEL', key)
+          redis.call('ZREM', P .. 'due', loc)
+          emit(events, body, maxlen)
+        end
+      end
+    end
+  end
+end
 
 ensure_epoch(ARGV[4])
 if not redis.call('SET', P .. 'seen:' .. id, '1', 'NX', 'EX', ttl) then
@@ -14,7 +51,14 @@ if not redis.call('SET', P .. 'seen:' .. id, '1', 'NX', 'EX', ttl) then
 end
 
 local events = {}
+if kind ~= 'cancel' and group ~= '' and redis.call('EXISTS', P .. 'gx:' .. group) == 1 then
+  -- Not shown; what it superseded still ends, so the order of arrival never matters.
+  end_groups(events, {})
+  publish(events)
+  return {'superseded', #events}
+end
 if kind == 'cancel' then
+  end_groups(events, {})
   for i = 0, n - 1 do
     local loc = ARGV[FIRST + 3 * i]
     local ct_key = P .. 'ct:' .. loc
@@ -49,6 +93,16 @@ local r = rank(category)
 -- Processed after its window ended (a stall upstream): shown all the same, as an open and its
 -- close at once, both late, in a window of its own that joins no incident.
 local late = ends <= now
+-- Where this alert joins a window, the groups it replaces leave it quietly (the window carries
+-- on); everywhere else they end as if cancelled.
+local joins = {}
+if not late then
+  for i = 0, n - 1 do
+    local loc = ARGV[FIRST + 3 * i]
+    if issued > tonumber(redis.call('GET', P .. 'ct:' .. loc) or '-1') then joins[loc] = true end
+  end
+end
+end_groups(events, joins)
 for i = 0, n - 1 do
   local loc, loc_frag = ARGV[FIRST + 3 * i], ARGV[FIRST + 1 + 3 * i]
   local name_json = ARGV[FIRST + 2 + 3 * i]
@@ -68,8 +122,18 @@ for i = 0, n - 1 do
   else
     local key = P .. 'inc:' .. loc
     local started, e, count
-    local inc = redis.call('HMGET', key, 'iid', 'started', 'ends', 'count',
-      'last_rank', 'last_issued', 'last_id', 'last_cat')
+    local summary = {'iid', 'started', 'ends', 'count', 'last_rank', 'last_issued', 'last_id',
+      'last_cat'}
+    local inc = redis.call('HMGET', key, unpack(summary))
+    if inc[1] and m > 0 and drop_groups(key, supersedes) then
+      if not summarize(key) then
+        -- Only what this alert replaces was there: the window carries on with this alert.
+        redis.call('HDEL', key, 'last_rank', 'last_issued', 'last_id', 'last_type', 'last_cat',
+          'last_name', 'last_frag', 'types')
+        redis.call('HSET', key, 'started', num(issued), 'ends', num(ends), 'count', 0)
+      end
+      inc = redis.call('HMGET', key, unpack(summary))
+    end
     local iid = inc[1]
     if not iid then
       iid = tostring(tonumber(redis.call('GET', P .. 'seq') or '0') + 1)
@@ -81,8 +145,15 @@ for i = 0, n - 1 do
       if ends > e then e = ends end
     end
     redis.call('HSET', key, 'a:' .. id,
-      encode_record(issued, ends, atype, category, name_json, cause),
+      encode_record(issued, ends, atype, category, name_json, cause, group),
       'started', num(started), 'ends', num(e), 'count', count)
+    if group ~= '' then
+      -- Where the group's alerts are, for a later message that supersedes it; kept as long as
+      -- the window may last and the alert id is remembered.
+      local index = P .. 'grp:' .. group
+      redis.call('SADD', index, loc)
+      redis.call('EXPIRE', index, ttl + math.ceil((ends - issued) / 1000))
+    end
     local window_category = inc[8]
     if outranks(r, issued, id, tonumber(inc[5]), tonumber(inc[6]), inc[7]) then
       redis.call('HSET', key, 'last_rank', r, 'last_issued', num(issued), 'last_id', id,

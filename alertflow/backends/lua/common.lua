@@ -47,10 +47,28 @@ local function outranks(r, issued, id, last_r, last_issued, last_id)
 end
 
 -- An alert record as stored in the incident's hash ("a:<id>").
-local function encode_record(issued, ends, atype, category, name_json, cause)
+-- `group`: the message it came from ('' for none), for messages that supersede it.
+local function encode_record(issued, ends, atype, category, name_json, cause, group)
   return '{"i":' .. num(issued) .. ',"e":' .. num(ends) .. ',"t":' .. cjson.encode(atype)
     .. ',"c":' .. cjson.encode(category) .. ',"n":' .. name_json
-    .. ',"f":' .. cjson.encode(cause) .. '}'
+    .. ',"f":' .. cjson.encode(cause) .. ',"g":' .. cjson.encode(group or '') .. '}'
+end
+
+-- Deletes an incident's alerts whose group is a key of `groups`; true when it deleted any.
+local function drop_groups(key, groups)
+  local fields = redis.call('HGETALL', key)
+  local dropped = false
+  for i = 1, #fields, 2 do
+    local name = fields[i]
+    if string.sub(name, 1, 2) == 'a:' then
+      local g = cjson.decode(fields[i + 1]).g
+      if g and groups[g] then
+        redis.call('HDEL', key, name)
+        dropped = true
+      end
+    end
+  end
+  return dropped
 end
 
 -- Distinct types, in the order first seen (Python sorts them for snapshots).
