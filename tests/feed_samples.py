@@ -37,12 +37,15 @@ def cap_message(
     polygon: str | None = None, circle: str | None = None, area_desc: str = "Area",
     expires: datetime | None = None, references: str | None = None,
     status: str = "Actual", category: str = "Security", extra_area: str = "",
+    with_info: bool = True,
 ) -> bytes:
+    """A CAP 1.2 message from alerts@example.org; `with_info=False` leaves out its <info>
+    (as a Cancel may)."""
     refs = f"<references>{references}</references>" if references else ""
     shape = (f"<polygon>{polygon}</polygon>" if polygon else "") + (
         f"<circle>{circle}</circle>" if circle else "")
     end = f"<expires>{cap_time(expires)}</expires>" if expires else ""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
+    header = f"""<?xml version="1.0" encoding="UTF-8"?>
 <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
   <identifier>{identifier}</identifier>
   <sender>alerts@example.org</sender>
@@ -50,7 +53,10 @@ def cap_message(
   <status>{status}</status>
   <msgType>{msg_type}</msgType>
   <scope>Public</scope>{refs}
-  <info>
+"""
+    if not with_info:
+        return (header + "</alert>").encode()
+    return header.encode() + f"""  <info>
     <category>{category}</category>
     <event>{event}</event>
     <urgency>Immediate</urgency>

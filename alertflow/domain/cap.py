@@ -8,10 +8,14 @@ imports no validator), every error naming the element.
 What a message means here:
 - `Alert`: each `<info>` is an alert: `<event>` its type, `<event>` + `<category>` its category,
   `<onset>` (or `<effective>`, or `<sent>`) its start and `<expires>` its end.
-- `Update`: replaces the referenced alert: the update's alerts, then an all-clear for the
-  update's areas just before its start (so the window carries the update alone).
-- `Cancel`: closes what the referenced alert opened: an all-clear for the areas it names.
-  alertflow keeps no copy of past messages, so a Cancel must repeat the areas (`<info><area>`).
+- Every alert of a message belongs to the message (`group`, from its sender and identifier),
+  and `<references>` (`sender,identifier,sent` items) name the messages it supersedes.
+- `Update`: replaces the referenced messages: its alerts take their place in the windows they
+  cover (which carry on), and what the referenced messages opened elsewhere closes. An Update
+  without `<info>` replaces them with nothing: it cancels them.
+- `Cancel`: closes what the referenced messages opened, wherever that was (the processor
+  remembers where each message's alerts are); its `<info>`, if any, describes the cancel.
+  Alerts of a superseded message that arrive later show nothing.
 - `Ack`/`Error` and `status` other than `Actual`/`Exercise` show nothing (`Exercise` is a drill).
 Each `<area>` gives locations from `<polygon>`/`<circle>` (every catalog area whose point lies
 inside), `<geocode>` values and `<areaDesc>`; a description that names no area counts only when
@@ -21,7 +25,7 @@ the shapes and codes found none.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol
 from xml.etree.ElementTree import Element, ParseError
@@ -42,6 +46,7 @@ MAX_AREAS: Final = 1_000
 DEFAULT_DURATION_S: Final = 600  # a message without <expires> still ends its window
 MAX_DURATION_S: Final = 86_400
 MAX_INSTRUCTIONS: Final = 2_000
+MAX_REFERENCES: Final = 64
 SHOWN_STATUS: Final = ("Actual", "Exercise")
 
 
@@ -125,6 +130,13 @@ def alert_id(sender: str, identifier: str, info_number: int) -> str:
     return "cap-" + digest[:32]
 
 
+def message_group(sender: str, identifier: str) -> str:
+    """The group of a message's alerts, as later messages reference it. `sent` is not part of
+    it: CAP makes an identifier unique per sender."""
+    digest = hashlib.sha256(f"{sender}\x1f{identifier}".encode()).hexdigest()
+    return "cap-msg-" + digest[:32]
+
+
 @dataclass(frozen=True, slots=True)
 class _Places:
     names: tuple[tuple[str, str], ...]  # must resolve, or be unknown locations
@@ -190,6 +202,8 @@ def _references(root: Element, msg_type: str) -> tuple[tuple[str, str, str], ...
         refs.append((parts[0], parts[1], parts[2]))
     if msg_type in ("Update", "Cancel") and not refs:
         raise AlertRejected(422, "/alert/references", f"a {msg_type} must reference the alert")
+    if len(refs) > MAX_REFERENCES:
+        raise AlertRejected(422, "/alert/references", f"more than {MAX_REFERENCES} references")
     return tuple(refs)
 
 
@@ -203,16 +217,23 @@ def parse(body: bytes, schema: Schema, index: AreaIndex) -> CapMessage:
     status = _text(root, "status") or ""
     msg_type = _text(root, "msgType") or ""
     references = _references(root, msg_type)
+    group = message_group(sender, identifier)
+    supersedes = tuple(dict.fromkeys(message_group(ref_sender, ref_identifier)
+                                     for ref_sender, ref_identifier, _ in references))
+    if msg_type in ("Update", "Cancel") and group in supersedes:
+        raise AlertRejected(422, "/alert/references", "a message cannot reference itself")
     infos = root.findall(_T["info"])
     if len(infos) > MAX_INFOS:
         raise AlertRejected(422, "/alert/info", f"more than {MAX_INFOS} <info> blocks")
-    alerts: list[Incoming] = []
     shown = status in SHOWN_STATUS and msg_type in ("Alert", "Update", "Cancel")
-    if shown and msg_type == "Cancel" and not infos:
-        raise AlertRejected(422, "/alert/info", "a Cancel must repeat the areas it closes "
-                                                "(<info><area>): alertflow keeps no past messages")
+    if not shown:
+        return CapMessage(identifier, sender, sent, status, msg_type, references, ())
+    if msg_type == "Cancel" or (msg_type == "Update" and not infos):
+        return CapMessage(identifier, sender, sent, status, msg_type, references,
+                          (_cancel(root, sender, identifier, sent, supersedes),))
+    alerts: list[Incoming] = []
     seen_translations: set[tuple[object, ...]] = set()
-    for i, info in enumerate(infos if shown else (), 1):
+    for i, info in enumerate(infos, 1):
         path = f"/alert/info[{i}]"
         event = _text(info, "event") or ""
         start_text = _text(info, "onset") or _text(info, "effective")
@@ -236,20 +257,28 @@ def parse(body: bytes, schema: Schema, index: AreaIndex) -> CapMessage:
         if status == "Exercise":
             category = "drill"
         instructions = _text(info, "instruction")
-        alert = Incoming(
+        alerts.append(Incoming(
             id=alert_id(sender, identifier, i), kind="alert", type=event,
             category=category, issued_at=start, duration_s=duration, path=path,
             names=places.names, optional_names=places.optional, area_ids=places.area_ids,
             title=_text(info, "headline"),
             instructions=instructions[:MAX_INSTRUCTIONS] if instructions else None,
-        )
-        if msg_type != "Cancel":
-            alerts.append(alert)
-        if msg_type in ("Update", "Cancel"):
-            # Closes what was issued before the update started (the update itself stays: it
-            # is enqueued first, so the window carries on instead of closing and reopening),
-            # or everything up to when the Cancel was sent.
-            alerts.append(replace(alert, id=alert.id + "-cancel", kind="cancel",
-                                  category="all_clear", duration_s=0,
-                                  issued_at=start - 1 if msg_type == "Update" else sent))
+            group=group, supersedes=supersedes,
+        ))
     return CapMessage(identifier, sender, sent, status, msg_type, references, tuple(alerts))
+
+
+def _cancel(root: Element, sender: str, identifier: str, sent: int,
+            supersedes: tuple[str, ...]) -> Incoming:
+    """A Cancel (or an Update with nothing in it): closes what the referenced messages opened,
+    as of when it was sent. Its first `<info>`, if any, says what it is and why."""
+    info = root.find(_T["info"])
+    event = _text(info, "event") if info is not None else None
+    instructions = _text(info, "instruction") if info is not None else None
+    return Incoming(
+        id=alert_id(sender, identifier, 0), kind="cancel", type=event or "Cancel",
+        category="all_clear", issued_at=sent, duration_s=0, path="/alert",
+        title=_text(info, "headline") if info is not None else None,
+        instructions=instructions[:MAX_INSTRUCTIONS] if instructions else None,
+        group=message_group(sender, identifier), supersedes=supersedes,
+    )

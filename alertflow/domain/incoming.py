@@ -44,6 +44,9 @@ class Incoming:
     area_ids: tuple[str, ...] = ()
     title: str | None = None
     instructions: str | None = None
+    # The message it came from, and the messages it supersedes (see `Alert`).
+    group: str | None = None
+    supersedes: tuple[str, ...] = ()
 
 
 def _place(alert: Incoming, catalog: Catalog, rules: IngestRules) -> Placed:
@@ -74,7 +77,8 @@ def to_alert(alert: Incoming, *, source: str, now_ms: int, catalog: Catalog,
         raise AlertRejected(422, alert.path, f"type longer than {MAX_NAME} characters")
     check_issued_at(alert.path, alert.issued_at, now_ms, rules)
     placed = _place(alert, catalog, rules)
-    if not placed.locations:
+    # A cancel of earlier messages closes what they opened, wherever that was.
+    if not placed.locations and not (alert.kind == "cancel" and alert.supersedes):
         raise AlertRejected(422, alert.path, "names no area: no catalog area lies inside its "
                                              "shapes and none of its names or codes is known")
     return Alert(
@@ -83,7 +87,7 @@ def to_alert(alert: Incoming, *, source: str, now_ms: int, catalog: Catalog,
         source=source, title=alert.title[:MAX_NAME] if alert.title else None,
         instructions=alert.instructions, unknown_locations=placed.unknown,
         ambiguous_locations=placed.ambiguous, source_names=placed.source_names,
-        category=alert.category,
+        category=alert.category, group=alert.group, supersedes=list(alert.supersedes),
     )
 
 

@@ -100,7 +100,9 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "An OASIS CAP 1.2 message (Alert, Update or Cancel).",
                 "description": "Validated against the CAP 1.2 XML schema; no DTD, entities or "
                                "external references. Errors name the element (`field` is its "
-                               "path, e.g. /alert/info[1]/area[1]/polygon[1]).",
+                               "path, e.g. /alert/info[1]/area[1]/polygon[1]). An Update "
+                               "replaces the messages its <references> name, a Cancel closes "
+                               "what they opened (it needs no <info> or <area>).",
                 "security": security,
                 "requestBody": {"required": True, "content": {
                     media: {"schema": {

@@ -123,27 +123,36 @@ async def test_cap_alert_update_cancel_with_a_polygon_each(roles: Pipeline) -> N
     client = await Collector(roles.notifier_urls[0]).connect()
     sent = datetime.now(UTC).replace(microsecond=0)
     first = sent.isoformat()
+    update_ends = sent + timedelta(minutes=5)
     alert = cap_message("e2e-1", sent=sent, polygon=SDEROT_POLYGON,
-                        expires=sent + timedelta(minutes=10))
+                        expires=sent + timedelta(minutes=10),
+                        extra_area=f"<polygon>{ASHKELON_POLYGON}</polygon>")
     status, answer = await post_raw(roles, "/v1/cap", alert, "application/cap+xml")
     assert status == 202 and answer["accepted"] == 1, answer
-    await client.wait_for(lambda c: len(c.opens()) == 1, what="the CAP alert's open")
+    await client.wait_for(lambda c: len(c.opens()) == 1 + len(ASHKELON),
+                          what="the CAP alert's opens")
 
-    # The update replaces the alert: Sderot's window carries on with the update alone, and
-    # Ashkelon's areas, new in the update's polygon, open.
+    # The update replaces the alert with Sderot alone and a shorter window: Sderot's window
+    # carries on with the update (no close, its end now the update's), and Ashkelon's areas,
+    # which the update no longer names, close.
     update = cap_message("e2e-2", sent=sent + timedelta(seconds=1), msg_type="Update",
-                         polygon=SDEROT_POLYGON, expires=sent + timedelta(minutes=5),
-                         references=f"alerts@example.org,e2e-1,{first}",
-                         extra_area=f"<polygon>{ASHKELON_POLYGON}</polygon>")
+                         polygon=SDEROT_POLYGON, expires=update_ends,
+                         references=f"alerts@example.org,e2e-1,{first}")
     status, answer = await post_raw(roles, "/v1/cap", update, "application/xml")
     assert status == 202, answer
-    await client.wait_for(lambda c: len(c.opens()) == 2 + len(ASHKELON), what="the update")
+    await client.wait_for(lambda c: len(c.opens()) == 2 + len(ASHKELON)
+                          and len(c.closes()) == len(ASHKELON), what="the update")
+    sderot_update = client.opens()[-1]
+    assert sderot_update["location"] == SDEROT
+    assert sderot_update["ends_at"] == int(update_ends.timestamp() * 1000)
+    assert sderot_update["alert_count"] == 1  # the update alone, not beside what it replaced
+    assert sorted(e["location"] for e in client.closes()) == sorted(ASHKELON)
 
+    # The Cancel names no area: it closes what the update opened, wherever that was.
     cancel = cap_message("e2e-3", sent=sent + timedelta(seconds=2), msg_type="Cancel",
-                         polygon=SDEROT_POLYGON, references=f"alerts@example.org,e2e-2,{first}",
-                         extra_area=f"<polygon>{ASHKELON_POLYGON}</polygon>")
+                         references=f"alerts@example.org,e2e-2,{first}", with_info=False)
     status, answer = await post_raw(roles, "/v1/cap", cancel, "application/cap+xml")
-    assert status == 202, answer
+    assert status == 202 and answer["accepted"] == 1, answer
     await client.wait_for(lambda c: len(c.closes()) == 1 + len(ASHKELON), what="the cancel")
     await asyncio.sleep(0.5)  # nothing else may follow
 
@@ -153,6 +162,7 @@ async def test_cap_alert_update_cancel_with_a_polygon_each(roles: Pipeline) -> N
     assert len(set(alert_ids)) == 2  # the alert, then its update
     assert sorted(e["location"] for e in client.closes()) == sorted([SDEROT, *ASHKELON])
     assert {e["reason"] for e in client.closes()} == {"cancelled"}
+    assert len({e["incident_id"] for e in client.events if e["location"] == SDEROT}) == 1
     late = await Collector(roles.notifier_urls[0]).connect()
     await late.wait_for(lambda c: bool(c.snapshots), what="the snapshot")
     assert late.snapshots[0]["incidents"] == []

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from alertflow.catalog import load_catalog
 from alertflow.domain import cap
-from alertflow.domain.alert import AlertRejected
+from alertflow.domain.alert import AlertRejected, decode_alert
 from alertflow.domain.geo import AreaIndex
 from alertflow.schemas import cap12
 from tests.feed_samples import (
@@ -60,18 +61,56 @@ def test_area_desc_and_geocodes_are_names() -> None:
     assert alert.optional_names == (("נהריה", "/alert/info[1]/area[1]/geocode[1]/value"),)
 
 
-def test_update_replaces_and_cancel_closes() -> None:
+SENDER = "alerts@example.org"
+REF_A1 = f"{SENDER},a1,2026-11-30T05:59:00+00:00"
+
+
+def test_every_alert_of_a_message_belongs_to_it() -> None:
+    [alert] = parse(cap_message("a1", sent=SENT, polygon=SDEROT_POLYGON)).alerts
+    assert alert.group == cap.message_group(SENDER, "a1")
+    assert alert.supersedes == ()
+
+
+def test_an_update_replaces_the_referenced_message() -> None:
     update = parse(cap_message("u1", sent=SENT, msg_type="Update", polygon=SDEROT_POLYGON,
-                               references="alerts@example.org,a1,2026-11-30T05:59:00+00:00"))
-    assert update.references == (("alerts@example.org", "a1", "2026-11-30T05:59:00+00:00"),)
-    reopen, close = update.alerts
-    assert (close.kind, close.category, close.area_ids) == ("cancel", "all_clear", (SDEROT,))
-    assert (reopen.kind, reopen.area_ids) == ("alert", (SDEROT,))
-    assert close.issued_at == reopen.issued_at - 1 and close.id != reopen.id
-    [cancel] = parse(cap_message("x1", sent=SENT, msg_type="Cancel", polygon=SDEROT_POLYGON,
-                                 references="alerts@example.org,u1,2026-11-30T06:00:00+00:00")).alerts
-    assert (cancel.kind, cancel.area_ids, cancel.issued_at) == (
-        "cancel", (SDEROT,), int(SENT.timestamp() * 1000))
+                               references=REF_A1))
+    assert update.references == ((SENDER, "a1", "2026-11-30T05:59:00+00:00"),)
+    [alert] = update.alerts
+    assert (alert.kind, alert.area_ids) == ("alert", (SDEROT,))
+    assert alert.group == cap.message_group(SENDER, "u1")
+    assert alert.supersedes == (cap.message_group(SENDER, "a1"),)
+
+
+def test_a_cancel_closes_what_the_referenced_messages_opened_without_naming_areas() -> None:
+    # Two references, one of them twice: each message is superseded once.
+    refs = f"{REF_A1} {SENDER},u1,2026-11-30T06:00:00+00:00 {REF_A1}"
+    [cancel] = parse(cap_message("x1", sent=SENT, msg_type="Cancel", references=refs,
+                                 with_info=False)).alerts
+    assert (cancel.kind, cancel.category, cancel.type) == ("cancel", "all_clear", "Cancel")
+    assert cancel.issued_at == int(SENT.timestamp() * 1000)
+    assert (cancel.names, cancel.area_ids) == ((), ())
+    assert cancel.supersedes == (cap.message_group(SENDER, "a1"),
+                                 cap.message_group(SENDER, "u1"))
+
+
+def test_a_cancel_with_info_says_what_it_is_and_still_closes_by_reference() -> None:
+    [cancel] = parse(cap_message("x2", sent=SENT, msg_type="Cancel", polygon=SDEROT_POLYGON,
+                                 event="All clear", references=REF_A1)).alerts
+    assert (cancel.kind, cancel.type, cancel.title) == ("cancel", "All clear", "All clear")
+    assert cancel.area_ids == () and cancel.supersedes == (cap.message_group(SENDER, "a1"),)
+
+
+def test_an_update_with_nothing_in_it_cancels() -> None:
+    [cancel] = parse(cap_message("u3", sent=SENT, msg_type="Update", references=REF_A1,
+                                 with_info=False)).alerts
+    assert cancel.kind == "cancel" and cancel.supersedes == (cap.message_group(SENDER, "a1"),)
+
+
+def test_a_message_cannot_reference_itself() -> None:
+    problem = rejected(cap_message("a1", sent=SENT, msg_type="Cancel", references=REF_A1,
+                                   with_info=False))
+    assert (problem.status, problem.field) == (422, "/alert/references")
+    assert "itself" in problem.reason
 
 
 def test_update_and_cancel_need_references() -> None:
@@ -186,3 +225,16 @@ def test_libxml2s_verdict_agrees_with_xmlschema() -> None:
         root = fromstring(body.encode())
         fast_ok = schema.first_error(body.encode(), root) is None
         assert fast_ok == schema._explainer.is_valid(root), body[:400]
+
+
+def test_the_queue_message_carries_what_a_cancel_by_reference_needs() -> None:
+    """A cancel of earlier messages may have no locations; anything else must have some, and
+    a message never supersedes its own group (such poison is dead-lettered)."""
+    base = {"id": "x", "kind": "cancel", "type": "Cancel", "locations": [], "issued_at": 1,
+            "duration_s": 0, "received_at": 1, "source": "s", "group": "g0"}
+    decoded = decode_alert(msgspec.json.encode({**base, "supersedes": ["g1"]}))
+    assert (decoded.locations, decoded.supersedes) == ([], ["g1"])
+    for poison in ({**base}, {**base, "kind": "alert", "duration_s": 60, "supersedes": ["g1"]},
+                   {**base, "supersedes": ["g0"]}):
+        with pytest.raises(msgspec.ValidationError):
+            decode_alert(msgspec.json.encode(poison))
