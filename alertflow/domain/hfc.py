@@ -38,14 +38,17 @@ REALTIME_CATEGORIES: Final[dict[int, Category]] = {
     1: "missiles", 3: "earthquake", 4: "radiological", 5: "tsunami", 6: "hostile_aircraft",
     7: "hazmat", 10: GENERAL, 13: "infiltration",
 }
-# History `category`: the feed's own category list (alertCategories), numbered apart from the
-# realtime `cat`. 13 is an "update" (its title ends "- האירוע הסתיים" for an all-clear) and 14
-# the early warning; 15…26 are the drills of the others.
+# History `category`: the feed's own category list (the site's alertCategories.json), numbered
+# apart from the realtime `cat`; checked against the list a widely used consumer (the Home
+# Assistant oref_alert integration) keeps: 1 missilealert, 2 uav, 3 nonconventional, 4 warning,
+# 5–6 memorial day sirens (no number here: shown as given, category general), 7–8 earthquake,
+# 9 cbrne, 10 terrorattack, 11 tsunami, 12 hazmat, 13 "update" (its title ends
+# "- האירוע הסתיים" for an all-clear), 14 "flash" (the early warning), 15…28 their drills.
 HISTORY_CATEGORIES: Final[dict[int, Category]] = {
-    1: "missiles", 2: "hostile_aircraft", 3: "nonconventional", 7: "earthquake",
+    1: "missiles", 2: "hostile_aircraft", 3: "nonconventional", 4: GENERAL, 7: "earthquake",
     8: "earthquake", 9: "radiological", 10: "infiltration", 11: "tsunami", 12: "hazmat",
     13: GENERAL, 14: "early_warning",
-    **{number: "drill" for number in range(15, 27)},
+    **{number: "drill" for number in range(15, 29)},
 }
 _TITLE_DECIDES: Final = ("all_clear", "early_warning")
 

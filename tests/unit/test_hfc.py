@@ -91,6 +91,22 @@ def test_history_numbers_are_not_the_realtime_ones() -> None:
     assert two.category == "hostile_aircraft"
 
 
+# The history shape's numbers as the feed's category list has them (alertCategories.json, as
+# the Home Assistant oref_alert integration records it), read through a neutral title so the
+# number alone decides.
+@pytest.mark.parametrize(("number", "category"), [
+    (1, "missiles"), (2, "hostile_aircraft"), (3, "nonconventional"), (4, "general"),
+    (5, "general"), (6, "general"), (7, "earthquake"), (8, "earthquake"), (9, "radiological"),
+    (10, "infiltration"), (11, "tsunami"), (12, "hazmat"), (13, "general"),
+    (14, "early_warning"), (15, "drill"), (26, "drill"), (27, "drill"), (28, "drill"),
+    (29, "general"),
+])
+def test_history_numbers(number: int, category: str) -> None:
+    when = datetime(2026, 11, 30, 7, 0, tzinfo=ISRAEL)
+    [entry] = parse(history([(when, "כותרת", "אשקלון", number)]))
+    assert entry.category == category
+
+
 def test_history_dates_are_israel_local_time_across_daylight_saving() -> None:
     summer = datetime(2026, 7, 1, 12, 0, tzinfo=ISRAEL)  # UTC+3
     winter = datetime(2026, 12, 1, 12, 0, tzinfo=ISRAEL)  # UTC+2
