@@ -3,8 +3,10 @@
 `realtime(incidents)`: `Alerts.json` — the newest active alert as the feed shows one: its title
 and category number, every area open under that same title and category (Hebrew names: the
 catalog's ids), or an empty body when nothing is active. `history(events)`:
-`AlertsHistory.json` — every `open` (one entry per area and alert, as the feed lists them),
-newest first, with `alertDate` in Israel local time. Category numbers come from hfc.py's tables.
+`AlertsHistory.json` — every `open` (one entry per area and alert, as the feed lists them) and
+every window an all-clear ended (the feed's "… - האירוע הסתיים" entry, which its consumers use
+to end an alert), newest first, with `alertDate` in Israel local time. Category numbers come
+from hfc.py's tables.
 
 Plain UTF-8 JSON without a BOM (RFC 8259): consumers of the real feed strip the BOM its realtime
 file carries, and every JSON parser reads a body without one.
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from alertflow.domain.categories import category_of
 from alertflow.domain.hfc import ISRAEL, history_number, realtime_number
 
 
@@ -54,10 +57,24 @@ def alert_date(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, ISRAEL).strftime("%Y-%m-%d %H:%M:%S")
 
 
+ENDED_SUFFIX = " - האירוע הסתיים"  # how the feed titles the end of an event
+
+
+def _entry(event: dict[str, Any]) -> dict[str, Any] | None:
+    if event["kind"] == "open":
+        return {"alertDate": alert_date(_when(event)), "title": _title(event),
+                "data": event["location"], "category": history_number(event["category"])}
+    if event.get("reason") != "cancelled":
+        return None  # a window that simply expired: the feed lists nothing
+    title = str(event.get("title") or "")
+    if category_of(title) != "all_clear":
+        title = str(event.get("type") or "") + ENDED_SUFFIX
+    ended = int(event.get("issued_at") or event["ends_at"])
+    return {"alertDate": alert_date(ended), "title": title, "data": event["location"],
+            "category": history_number("all_clear")}
+
+
 def history(events: Iterable[dict[str, Any]]) -> bytes:
     """`events` oldest first, as the stream gives them."""
-    opens = [e for e in events if e["kind"] == "open"]
-    return _dumps([
-        {"alertDate": alert_date(_when(e)), "title": _title(e), "data": e["location"],
-         "category": history_number(e["category"])}
-        for e in reversed(opens)])
+    entries = [entry for entry in map(_entry, events) if entry is not None]
+    return _dumps(entries[::-1])

@@ -66,3 +66,22 @@ def test_history_lists_every_open_newest_first_in_israel_time() -> None:
     followed = hfc.parse(body, 0)
     assert [(a.category, a.issued_at) for a in followed] == [
         ("hostile_aircraft", ISSUED + 60_000), ("missiles", ISSUED)]
+
+
+def test_history_lists_an_all_clear_as_the_feed_does_and_reads_back_as_one() -> None:
+    ended = ISSUED + 120_000
+    events = [{"kind": "open", **incident("שדרות")},
+              {"kind": "open", **incident("מטולה")},
+              {"kind": "close", "reason": "expired", **incident("מטולה", issued_at=None),
+               "ends_at": ISSUED + 60_000},
+              {"kind": "close", "reason": "cancelled", **incident("שדרות", issued_at=ended,
+                                                                title=None),
+               "type": "ירי רקטות וטילים", "ends_at": ended}]
+    document = json.loads(hfc_out.history(events))
+    assert document[0] == {"alertDate": "2025-11-27 23:48:40", "data": "שדרות", "category": 13,
+                           "title": "ירי רקטות וטילים - האירוע הסתיים"}
+    assert [entry["data"] for entry in document] == ["שדרות", "מטולה", "שדרות"]
+    # alertflow's own follower, like the feed's consumers, reads it as an all-clear for the area.
+    followed = hfc.parse(hfc_out.history(events), 0)
+    first = followed[0]
+    assert (first.kind, first.category, first.names[0][0]) == ("cancel", "all_clear", "שדרות")
