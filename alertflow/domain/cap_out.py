@@ -16,6 +16,8 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 CAP_NS: Final = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS: Final = "http://www.w3.org/2005/Atom"
 SENDER: Final = "alertflow"
+# The catalog's languages as CAP's <language> (RFC 3066) codes, Hebrew first.
+LANGUAGES: Final[dict[str, str]] = {"he": "he-IL", "en": "en-US", "ru": "ru-RU", "ar": "ar"}
 # CAP's <category> for each of alertflow's categories.
 CAP_CATEGORY: Final[dict[str, str]] = {
     "missiles": "Security", "hostile_aircraft": "Security", "infiltration": "Security",
@@ -50,8 +52,21 @@ def _message(window: dict[str, Any], msg_type: str, ident: str, sent_ms: int,
     _child(root, "scope", "Public")
     _child(root, "references", references)
     _child(root, "incidents", str(window["incident_id"]))
+    # One <info> per language the catalog names the area in, so a consumer that picks its
+    # language gets the area's name in it; each carries the area's id as a geocode, which says
+    # they are one area told in several languages. The source's own text is as it was sent.
+    names = window.get("names") or {"he": str(window["location"])}
+    for lang, language in LANGUAGES.items():
+        if names.get(lang):
+            _info(root, window, category, language, str(names[lang]))
+    return bytes(tostring(root, encoding="utf-8", xml_declaration=True,
+                          default_namespace=CAP_NS))
+
+
+def _info(root: Element, window: dict[str, Any], category: str, language: str,
+          area_name: str) -> None:
     info = SubElement(root, f"{{{CAP_NS}}}info")
-    _child(info, "language", "he-IL")
+    _child(info, "language", language)
     _child(info, "category", CAP_CATEGORY.get(category, "Other"))
     _child(info, "event", str(window.get("type") or category))
     early = category == "early_warning"
@@ -67,9 +82,10 @@ def _message(window: dict[str, Any], msg_type: str, ident: str, sent_ms: int,
     _child(parameter, "valueName", "alertflow:category")
     _child(parameter, "value", category)
     area = SubElement(info, f"{{{CAP_NS}}}area")
-    _child(area, "areaDesc", str(window["location"]))
-    return bytes(tostring(root, encoding="utf-8", xml_declaration=True,
-                          default_namespace=CAP_NS))
+    _child(area, "areaDesc", area_name)
+    geocode = SubElement(area, f"{{{CAP_NS}}}geocode")
+    _child(geocode, "valueName", "alertflow:area")
+    _child(geocode, "value", str(window["location"]))
 
 
 def alert(incident: dict[str, Any]) -> bytes:

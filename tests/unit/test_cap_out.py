@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from defusedxml.ElementTree import fromstring
 
-from alertflow.domain import cap_out
+from alertflow.catalog import load_catalog
+from alertflow.domain import cap, cap_out
 from alertflow.domain.categories import CATEGORIES
+from alertflow.domain.geo import AreaIndex
+from alertflow.schemas import cap12
 from tests.cap_xsd import assert_valid_cap
 
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
@@ -54,3 +57,19 @@ def test_the_atom_feed_lists_open_windows_newest_first() -> None:
     assert links == ["/v1/cap/43.xml", "/v1/cap/42.xml"]
     assert feed.findtext(f"{ATOM}updated") == "2025-11-27T21:46:41+00:00"
     assert cap_out.atom([]) == cap_out.atom([])  # the same windows, the same bytes
+
+
+def test_one_info_per_language_of_the_area_read_back_as_one_alert() -> None:
+    catalog = load_catalog()
+    area = catalog.get("אשקלון")
+    assert area is not None
+    body = cap_out.alert(window(names=dict(area.names)))
+    assert_valid_cap(body)
+    infos = fromstring(body).findall(f"{CAP}info")
+    assert [i.findtext(f"{CAP}language") for i in infos] == ["he-IL", "en-US", "ru-RU", "ar"]
+    assert [i.findtext(f"{CAP}area/{CAP}areaDesc") for i in infos] == [
+        area.names[lang] for lang in ("he", "en", "ru", "ar")]
+    assert {i.findtext(f"{CAP}area/{CAP}geocode/{CAP}value") for i in infos} == {"אשקלון"}
+    # A CAP consumer (alertflow's own listener here) reads the translations as one alert.
+    [alert] = cap.parse(body, cap12(), AreaIndex.of(catalog)).alerts
+    assert alert.optional_names[0] == ("אשקלון", "/alert/info[1]/area[1]/geocode[1]/value")
