@@ -23,7 +23,7 @@ messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -222,6 +222,10 @@ def late_events(alert: Alert, location: str, info: LocationInfo, incident_id: st
     ]
 
 
+def _issued_by(through: int) -> Callable[[Alert], bool]:
+    return lambda alert: alert.issued_at <= through
+
+
 @dataclass(slots=True)
 class AggregationState:
     """Everything the rules remember: seen ids, cancels per location, open incidents.
@@ -293,23 +297,8 @@ class AggregationState:
         self.superseded_groups |= groups
         events: list[Event] = []
         for location in sorted(self.incidents):
-            incident = self.incidents[location]
-            if location in keep or not any(alert.group in groups
-                                           for alert in incident.alerts.values()):
-                continue
-            started_at, ends_at, count = (
-                incident.started_at, incident.ends_at, len(incident.alerts)
-            )
-            window = shown(incident.alerts.values())
-            incident.alerts = {alert_id: alert for alert_id, alert in incident.alerts.items()
-                               if alert.group not in groups}
-            if not incident.alerts:
-                del self.incidents[location]
-                events.append(
-                    close_event(incident, "cancelled", cause, started_at=started_at,
-                                ends_at=min(ends_at, cause.issued_at), alert_count=count,
-                                window=window)
-                )
+            if location not in keep:
+                events += self._remove(location, cause, lambda alert: alert.group in groups)
         return events
 
     def _cancel(self, cancel: Alert, catalog: Catalog) -> list[Event]:
@@ -317,27 +306,26 @@ class AggregationState:
         for location in cancel.locations:
             through = max(self.cancelled_through.get(location, -1), cancel.issued_at)
             self.cancelled_through[location] = through
-            incident = self.incidents.get(location)
-            if incident is None:
-                continue
-            started_at, ends_at, count = (
-                incident.started_at, incident.ends_at, len(incident.alerts)
-            )
-            window = shown(incident.alerts.values())
-            incident.alerts = {
-                alert_id: alert
-                for alert_id, alert in incident.alerts.items()
-                if alert.issued_at > through
-            }
-            if not incident.alerts:
-                del self.incidents[location]
-                # The window ended at the all-clear, not at its planned end.
-                events.append(
-                    close_event(incident, "cancelled", cancel, started_at=started_at,
-                                ends_at=min(ends_at, cancel.issued_at), alert_count=count,
-                                window=window)
-                )
+            events += self._remove(location, cancel, _issued_by(through))
         return events
+
+    def _remove(self, location: str, cause: Alert, ended: Callable[[Alert], bool]
+                ) -> list[Event]:
+        """Remove the `ended` alerts from `location`'s window: it carries on with the others,
+        or, when none is left, closes now (at `cause`, not at its planned end)."""
+        incident = self.incidents.get(location)
+        if incident is None or not any(ended(alert) for alert in incident.alerts.values()):
+            return []
+        started_at, ends_at, count = incident.started_at, incident.ends_at, len(incident.alerts)
+        window = shown(incident.alerts.values())
+        incident.alerts = {alert_id: alert for alert_id, alert in incident.alerts.items()
+                           if not ended(alert)}
+        if incident.alerts:
+            return []
+        del self.incidents[location]
+        return [close_event(incident, "cancelled", cause, started_at=started_at,
+                            ends_at=min(ends_at, cause.issued_at), alert_count=count,
+                            window=window)]
 
     def sweep(self, now_ms: int) -> list[Event]:
         """Close every incident whose window has ended by `now_ms`, in `ends_at` order."""

@@ -12,6 +12,18 @@ for i = 1, m do supersedes[ARGV[13 + i]] = true end
 local n = tonumber(ARGV[14 + m])
 local FIRST = 15 + m
 
+-- After alerts left an incident: it carries on with the others (due at their end), or, when
+-- none is left, it is gone and `close` (its close event, made before they left) is emitted.
+local function settle(events, key, loc, close)
+  if summarize(key) then
+    redis.call('ZADD', P .. 'due', redis.call('HGET', key, 'ends'), loc)
+  else
+    redis.call('DEL', key)
+    redis.call('ZREM', P .. 'due', loc)
+    emit(events, close, maxlen)
+  end
+end
+
 -- Removes the alerts of the superseded groups from every window but the locations in `keep`
 -- (where this alert takes their place); a window left empty closes now. The groups are marked,
 -- so their alerts that arrive later are superseded.
@@ -32,15 +44,7 @@ local function end_groups(events, keep)
     local key = P .. 'inc:' .. loc
     if not keep[loc] and redis.call('EXISTS', key) == 1 then
       local body = close_body(key, loc, 'cancelled', cause, issued)
-      if drop_groups(key, supersedes) then
-        if summarize(key) then
-          redis.call('ZADD', P .. 'due', redis.call('HGET', key, 'ends'), loc)
-        else
-          redis.call('DEL', key)
-          redis.call('ZREM', P .. 'due', loc)
-          emit(events, body, maxlen)
-        end
-      end
+      if drop_groups(key, supersedes) then settle(events, key, loc, body) end
     end
   end
 end
@@ -76,13 +80,7 @@ if kind == 'cancel' then
           if record.i <= through then redis.call('HDEL', key, name) end
         end
       end
-      if summarize(key) then
-        redis.call('ZADD', P .. 'due', redis.call('HGET', key, 'ends'), loc)
-      else
-        redis.call('DEL', key)
-        redis.call('ZREM', P .. 'due', loc)
-        emit(events, body, maxlen)
-      end
+      settle(events, key, loc, body)
     end
   end
   publish(events)
