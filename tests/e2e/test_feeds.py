@@ -148,21 +148,38 @@ async def test_cap_alert_update_cancel_with_a_polygon_each(roles: Pipeline) -> N
     assert sderot_update["alert_count"] == 1  # the update alone, not beside what it replaced
     assert sorted(e["location"] for e in client.closes()) == sorted(ASHKELON)
 
-    # The Cancel names no area: it closes what the update opened, wherever that was.
+    # The Cancel closes what the update opened: its own <info> and polygon only describe it.
     cancel = cap_message("e2e-3", sent=sent + timedelta(seconds=2), msg_type="Cancel",
-                         references=f"alerts@example.org,e2e-2,{first}", with_info=False)
+                         event="All clear", polygon=SDEROT_POLYGON,
+                         references=f"alerts@example.org,e2e-2,{first}")
     status, answer = await post_raw(roles, "/v1/cap", cancel, "application/cap+xml")
     assert status == 202 and answer["accepted"] == 1, answer
     await client.wait_for(lambda c: len(c.closes()) == 1 + len(ASHKELON), what="the cancel")
+
+    # A Cancel may name no area at all: it closes what the referenced message opened.
+    again = cap_message("e2e-4", sent=sent + timedelta(seconds=3), polygon=ASHKELON_POLYGON,
+                        expires=sent + timedelta(minutes=10))
+    status, answer = await post_raw(roles, "/v1/cap", again, "application/cap+xml")
+    assert status == 202, answer
+    await client.wait_for(lambda c: len(c.opens()) == 2 + 2 * len(ASHKELON),
+                          what="the second alert's opens")
+    bare = cap_message("e2e-5", sent=sent + timedelta(seconds=4), msg_type="Cancel",
+                       references=f"alerts@example.org,e2e-4,{first}", with_info=False)
+    status, answer = await post_raw(roles, "/v1/cap", bare, "application/cap+xml")
+    assert status == 202 and answer["accepted"] == 1, answer
+    await client.wait_for(lambda c: len(c.closes()) == 1 + 2 * len(ASHKELON),
+                          what="the bare cancel")
     await asyncio.sleep(0.5)  # nothing else may follow
 
     sderot = [(e["kind"], e["alert_id"]) for e in client.events if e["location"] == SDEROT]
     alert_ids = [e["alert_id"] for e in client.opens() if e["location"] == SDEROT]
     assert [kind for kind, _ in sderot] == ["open", "open", "close"], sderot
     assert len(set(alert_ids)) == 2  # the alert, then its update
-    assert sorted(e["location"] for e in client.closes()) == sorted([SDEROT, *ASHKELON])
+    assert sorted(e["location"] for e in client.closes()) == sorted([SDEROT, *ASHKELON,
+                                                                      *ASHKELON])
     assert {e["reason"] for e in client.closes()} == {"cancelled"}
     assert len({e["incident_id"] for e in client.events if e["location"] == SDEROT}) == 1
+    assert {e["type"] for e in client.closes() if e["location"] == SDEROT} == {"Rocket Alert"}
     late = await Collector(roles.notifier_urls[0]).connect()
     await late.wait_for(lambda c: bool(c.snapshots), what="the snapshot")
     assert late.snapshots[0]["incidents"] == []
