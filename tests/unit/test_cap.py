@@ -238,3 +238,11 @@ def test_the_queue_message_carries_what_a_cancel_by_reference_needs() -> None:
                    {**base, "supersedes": ["g0"]}):
         with pytest.raises(msgspec.ValidationError):
             decode_alert(msgspec.json.encode(poison))
+
+
+def test_too_many_references_are_refused() -> None:
+    refs = " ".join(f"{SENDER},m{n},2026-11-30T05:59:00+00:00" for n in range(65))
+    problem = rejected(cap_message("x9", sent=SENT, msg_type="Cancel", references=refs,
+                                   with_info=False))
+    assert (problem.status, problem.field) == (422, "/alert/references")
+    assert "64" in problem.reason
