@@ -73,7 +73,9 @@ class LegacyAlertIn(msgspec.Struct):
 EpochMs = Annotated[int, msgspec.Meta(ge=0, le=2**52)]
 
 
-class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+# Fields at their defaults are left out of the queue message, so a message that uses no newer
+# field (a `group`, say) is read by processors of an earlier version during a rolling upgrade.
+class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """The normalized alert: the queue message body, and the processor's input.
 
     The constraints hold what the listener's rules produce, and apply when a queue message is
