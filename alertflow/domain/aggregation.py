@@ -258,8 +258,9 @@ class AggregationState:
         late = alert.ends_at <= now_ms  # processed after its window ended (a stall upstream)
         # Where this alert joins a window, the groups it replaces leave it quietly (the window
         # carries on); everywhere else they end as if cancelled.
-        joins = set() if late else {location for location in alert.locations
-                                    if alert.issued_at > self.cancelled_through.get(location, -1)}
+        joins = set() if late or not alert.supersedes else {
+            location for location in alert.locations
+            if alert.issued_at > self.cancelled_through.get(location, -1)}
         events = self._end_groups(alert, keep=joins)
         for location in alert.locations:
             if alert.issued_at <= self.cancelled_through.get(location, -1):

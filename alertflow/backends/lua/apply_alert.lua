@@ -94,7 +94,7 @@ local late = ends <= now
 -- Where this alert joins a window, the groups it replaces leave it quietly (the window carries
 -- on); everywhere else they end as if cancelled.
 local joins = {}
-if not late then
+if m > 0 and not late then  -- (nothing to end otherwise: spare the reads)
   for i = 0, n - 1 do
     local loc = ARGV[FIRST + 3 * i]
     if issued > tonumber(redis.call('GET', P .. 'ct:' .. loc) or '-1') then joins[loc] = true end
