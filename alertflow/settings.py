@@ -208,6 +208,10 @@ class Settings:
     ping_interval_s: float = setting(
         20.0, "Seconds between pings to each client; one unanswered for as long is gone.",
         (NOTIFY,))
+    poll_hold_ms: int = setting(
+        200, "Milliseconds a long-polling client's answer may wait, once alerts are queued for "
+        "it, for more to join it (fewer requests per client); 0: answer at once. Never "
+        "websocket clients.", (NOTIFY,))
     vapid_key_file: str = setting(
         "/etc/alertflow/vapid/vapid-private.pem",
         "VAPID private key, PEM (a mounted Secret; `alertflow push keygen` makes one).", (PUSH,))

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from alertflow import metrics
 from alertflow.domain.origins import AllowedOrigins
 from alertflow.http_security import cors_middleware, security_headers
+from alertflow.notifier.client_queue import marking_polls
 from alertflow.notifier.config import MAX_PACKET_BYTES
 from alertflow.notifier.dashboard_page import page_routes
 from alertflow.notifier.direct_send import Transports
@@ -44,4 +45,5 @@ def notifier_asgi_app(sio: socketio.AsyncServer, transports: Transports,
         routes=[*routes, *health_routes(readiness), *page_routes(DASHBOARD_DIR), dashboard()],
         middleware=cors_middleware(allowed_origins))
     return security_headers(without_compression(transports.middleware(packet_guard(
-        socketio.ASGIApp(sio, other_asgi_app=starlette), MAX_PACKET_BYTES, _refused))))
+        marking_polls(socketio.ASGIApp(sio, other_asgi_app=starlette)), MAX_PACKET_BYTES,
+        _refused))))

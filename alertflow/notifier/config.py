@@ -29,5 +29,7 @@ class NotifierConfig:
     # Engine.IO pings each client this often and drops it when a pong is as late; engineio
     # also keeps each closed connection's ping timer (and its socket object) that long.
     ping_interval_s: float = DEFAULT_SETTINGS.ping_interval_s
+    # How long a long-poll's answer may wait for more batches to join the first (client_queue.py).
+    poll_hold_s: float = DEFAULT_SETTINGS.poll_hold_ms / 1000
     # Browser origins besides the page's own (--allowed-origins).
     allowed_origins: AllowedOrigins = field(default_factory=AllowedOrigins)

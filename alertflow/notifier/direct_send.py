@@ -11,7 +11,7 @@ made only while that writer is idle, waiting on an empty queue, so everything qu
 has already reached the transport, and each write is one whole frame, so frames never
 interleave. Otherwise the packet joins engineio's queue behind what is there. Whether the
 writer waits is known from the queue itself: engineio makes each client's queue with its
-server's public `create_queue`, which the notifier points at `WriterQueue`.
+server's public `create_queue`, which the notifier points at `WriterQueue` (client_queue.py).
 
 Only websockets over HTTP/1.1 (a frame on a TCP transport of their own) are written to, only
 once engineio has them on the websocket (not while polling or upgrading), and only with the
@@ -25,13 +25,13 @@ what it expects, and tests/unit/test_direct_send.py fails when a Hypercorn upgra
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 import structlog
 
+from alertflow.notifier.client_queue import WriterQueue
 from alertflow.notifier.packet_guard import ASGIApp, Message, Receive, Scope, Send
 from alertflow.notifier.versions import shortcuts_allowed
 
@@ -74,21 +74,6 @@ def transport_of(send: Send) -> Transport | None:
         return None
     needed = ("write", "is_closing", "get_write_buffer_size")
     return transport if all(hasattr(transport, name) for name in needed) else None
-
-
-class WriterQueue(asyncio.Queue[Any]):
-    """An engineio client queue that knows whether its reader is waiting for a packet."""
-
-    def __init__(self, maxsize: int = 0) -> None:
-        super().__init__(maxsize)
-        self.waiting = 0
-
-    async def get(self) -> Any:
-        self.waiting += 1
-        try:
-            return await super().get()
-        finally:
-            self.waiting -= 1
 
 
 def writer_is_idle(engineio_socket: Any) -> bool:

@@ -20,6 +20,7 @@ from engineio import packet as engineio_packet
 
 from alertflow import metrics
 from alertflow.domain.subscriptions import Subscription
+from alertflow.notifier.client_queue import BatchPacket
 from alertflow.notifier.clients import Client, Clients
 from alertflow.notifier.config import Event, NotifierConfig
 from alertflow.notifier.direct_send import Transports, websocket_text_frame, write_directly
@@ -36,7 +37,7 @@ _encoder = msgspec.json.Encoder()
 def alerts_packet(events: list[Event]) -> engineio_packet.Packet:
     """The engineio packet of `emit("alerts", events)` on the default namespace."""
     body = _encoder.encode(events).decode()
-    return engineio_packet.Packet(engineio_packet.MESSAGE, data=f"{_ALERTS_PREFIX}{body}]")
+    return BatchPacket(engineio_packet.MESSAGE, data=f"{_ALERTS_PREFIX}{body}]")
 
 
 @dataclass(frozen=True, slots=True)

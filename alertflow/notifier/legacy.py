@@ -22,6 +22,7 @@ import msgspec
 from engineio import packet as engineio_packet
 from socketio import packet as sio_packet
 
+from alertflow.notifier.client_queue import BatchPacket
 from alertflow.notifier.config import MAX_SEQ, Event
 
 _encoder = msgspec.json.Encoder()
@@ -71,8 +72,7 @@ def legacy_packets(events: list[Event], epoch: str) -> list[engineio_packet.Pack
     packets = []
     for event in events:
         body = _encoder.encode([legacy_alert(event), position(epoch, event["seq"])]).decode()
-        packets.append(engineio_packet.Packet(engineio_packet.MESSAGE,
-                                              data=f"{_ALERT_PREFIX}{body[1:]}"))
+        packets.append(BatchPacket(engineio_packet.MESSAGE, data=f"{_ALERT_PREFIX}{body[1:]}"))
     return packets
 
 

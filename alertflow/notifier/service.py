@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -19,9 +20,10 @@ from alertflow import metrics
 from alertflow.backends.ports import EventFeed, Snapshot, StateStore
 from alertflow.domain.locations import Catalog
 from alertflow.notifier.app import notifier_asgi_app
+from alertflow.notifier.client_queue import WriterQueue
 from alertflow.notifier.clients import Clients
 from alertflow.notifier.config import MAX_PACKET_BYTES, Event, NotifierConfig
-from alertflow.notifier.direct_send import Transports, WriterQueue
+from alertflow.notifier.direct_send import Transports
 from alertflow.notifier.fanout import Fanout
 from alertflow.notifier.feed import Feed
 from alertflow.notifier.handlers import AlertsNamespace
@@ -54,8 +56,10 @@ class Notifier:
             transports=["polling", "websocket"],
         )
         # engineio makes each client's queue with this public factory: one that knows when its
-        # writer waits lets the fan-out write directly without overtaking it (direct_send.py).
-        self.sio.eio.create_queue = WriterQueue
+        # writer waits lets the fan-out write directly without overtaking it (direct_send.py),
+        # and a long-poll's answer waits briefly for more batches (client_queue.py).
+        self.sio.eio.create_queue = functools.partial(
+            WriterQueue, poll_hold_s=self._config.poll_hold_s)
         self._clients: Clients = {}
         self._tasks: set[asyncio.Task[None]] = set()  # strong references to sync tasks
         self._transports = Transports()

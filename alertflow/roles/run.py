@@ -72,6 +72,7 @@ def listener_config(settings: Settings) -> ListenerConfig:
 def notifier_config(settings: Settings) -> NotifierConfig:
     return NotifierConfig(max_backlog=settings.max_client_backlog,
                           ping_interval_s=settings.ping_interval_s,
+                          poll_hold_s=settings.poll_hold_ms / 1000,
                           allowed_origins=settings.allowed_origins)
 
 

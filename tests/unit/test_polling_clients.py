@@ -5,6 +5,7 @@ backlog bound — from a notifier in this process on the in-memory store (no ser
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -41,10 +42,15 @@ class Running:
 
 @pytest.fixture
 async def running(catalog: Catalog) -> AsyncIterator[Running]:
+    async with _notifier(catalog, NotifierConfig(max_backlog=16, client_burst=3, max_refusals=5,
+                                                 ping_interval_s=2)) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def _notifier(catalog: Catalog, config: NotifierConfig) -> AsyncIterator[Running]:
     store = MemoryStateStore(catalog)
-    notifier = Notifier(store, store.feed(), catalog,
-                        NotifierConfig(max_backlog=16, client_burst=3, max_refusals=5,
-                                       ping_interval_s=2))
+    notifier = Notifier(store, store.feed(), catalog, config)
     stop, port = asyncio.Event(), free_port()
     feed = asyncio.create_task(notifier.run_feed())
     server = asyncio.create_task(serve_app(notifier.asgi_app(), "127.0.0.1", port, stop, 1))
@@ -171,3 +177,64 @@ async def test_a_polling_client_that_stops_polling_is_dropped_at_its_backlog(
                          lambda: "the silent polling client was not dropped")
         assert sid not in running.notifier.sio.eio.sockets or (
             running.notifier.sio.eio.sockets[sid].closed)
+
+
+# The hold (client_queue.py): a long-poll's answer waits up to --poll-hold-ms for more batches.
+
+async def test_alerts_posted_in_quick_succession_reach_a_polling_client_once_each_in_order(
+    running: Running,
+) -> None:
+    """With the default hold, several batches share one answer: each event still arrives
+    exactly once, in seq order."""
+    client = await Collector(running.url, transports=POLLING).connect()
+    await client.wait_for(lambda c: bool(c.snapshots), what="the snapshot")
+    start = client.snapshots[0]["seq"]
+    for index in range(8):
+        await running.alert(f"unknown-quick-{index}")
+    await client.wait_for(lambda c: len(c.events) >= 8, what="eight events")
+    await asyncio.sleep(0.5)  # anything duplicated would have arrived by now
+    assert [e["seq"] for e in client.events] == list(range(start + 1, start + 9))
+    assert [e["location"] for e in client.events] == [f"unknown-quick-{i}" for i in range(8)]
+    await client.disconnect()
+
+
+@pytest.fixture
+async def held_an_hour(catalog: Catalog) -> AsyncIterator[Running]:
+    """A notifier whose hold is an hour: anything a test sees within its timeout was not held."""
+    async with _notifier(catalog, NotifierConfig(poll_hold_s=3600)) as started:
+        yield started
+
+
+async def test_the_hold_never_applies_to_websocket_clients_connecting_or_upgrading(
+    held_an_hour: Running,
+) -> None:
+    websocket = await Collector(held_an_hour.url).connect()  # websocket only
+    default = await Collector(held_an_hour.url, transports=None).connect()  # polling, upgrade
+    for client in (websocket, default):  # the handshake and the snapshot are never held
+        await client.wait_for(lambda c: bool(c.snapshots), what="the snapshot")
+    await poll_until(lambda: default.client.transport() == "websocket", 15,
+                     lambda: "the default client never upgraded")
+    for index in range(3):
+        await held_an_hour.alert(f"unknown-ws-{index}")
+    for client in (websocket, default):
+        await client.wait_for(lambda c: len(c.events) == 3, what="three events")
+        assert [e["location"] for e in client.events] == [f"unknown-ws-{i}" for i in range(3)]
+    await websocket.disconnect()
+    await default.disconnect()
+
+
+async def test_a_held_answer_goes_at_once_with_what_the_client_asked_for(
+    held_an_hour: Running,
+) -> None:
+    """Batches held for a polling client go, in order, as soon as anything else is queued
+    for it (here the acknowledgement of its subscribe): its own requests are never held."""
+    client = await Collector(held_an_hour.url, transports=POLLING).connect()
+    await client.wait_for(lambda c: bool(c.snapshots), what="the snapshot")
+    for index in range(3):
+        await held_an_hour.alert(f"unknown-held-{index}")
+    await asyncio.sleep(0.2)  # the batches are queued and held (an hour)
+    ack = await client.client.call("subscribe", {"locations": ["אילת"]}, timeout=10)
+    assert {"epoch", "seq", "incidents"} <= set(ack)
+    await client.wait_for(lambda c: len(c.events) == 3, what="the held events")
+    assert [e["location"] for e in client.events] == [f"unknown-held-{i}" for i in range(3)]
+    await client.disconnect()

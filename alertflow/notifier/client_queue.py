@@ -1,0 +1,117 @@
+"""Each client's packet queue in python-engineio, and the short hold of long-polling answers.
+
+engineio makes each client's queue with its server's public `create_queue`; the notifier
+points it at `WriterQueue`. Two things are added to asyncio's queue:
+
+- `waiting`: whether the websocket writer is waiting on it, so the fan-out can write a batch
+  straight to an idle websocket without overtaking what is queued (direct_send.py).
+- The hold. A long-polling client gets its packets as the answer to an HTTP GET: engineio's
+  `poll` waits for the first queued packet, then takes whatever else is queued, and the client
+  asks again. At 10 batches a second each polling client costs 10 whole HTTP requests a second
+  through Hypercorn and engineio (≈0.4 ms of notifier CPU each, on the core the websocket
+  fan-out needs: docs/benchmarks.md). So when the first packet of a poll's answer is a batch of
+  alerts, the answer waits up to `poll_hold_s` for later batches to join it: one request
+  carries several batches, at the cost of at most that much latency for polling clients.
+
+The hold applies only where it helps and never where it would cost:
+- Only to a GET answering a long-poll (`answering_poll`, set by `marking_polls` around
+  engineio's ASGI app). A websocket's writer reads the same queue from its own task, where the
+  mark is never set, so websocket clients (direct writes or queued) are never held.
+- Only while everything queued is a batch (`BatchPacket`). Anything else queued — the
+  handshake's and namespace's answers, snapshots and acknowledgements, pings, the upgrade's
+  noop that ends the last poll, a close, the end marker of a dropped client — answers the poll
+  at once, with the batches before it, so connecting and upgrading are never slowed.
+- Nothing is taken from the queue while holding: a poll cancelled during its hold (timeout,
+  client gone) leaves every packet queued, as without the hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextvars import ContextVar
+from typing import Any
+
+from engineio import packet as engineio_packet
+
+from alertflow.notifier.packet_guard import ASGIApp, Receive, Scope, Send
+
+# True in the task serving an HTTP GET through engineio (a long-poll, or the handshake).
+answering_poll: ContextVar[bool] = ContextVar("answering_poll", default=False)
+
+
+class BatchPacket(engineio_packet.Packet):  # type: ignore[misc]
+    """A packet of events from the feed (fanout.py, legacy.py): a long-poll answer may wait a
+    little for the next ones to join it."""
+
+
+def marking_polls(app: ASGIApp) -> ASGIApp:
+    """Wrap engineio's ASGI app: mark the tasks serving HTTP GETs as answering a long-poll."""
+
+    async def marked(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET":
+            await app(scope, receive, send)
+            return
+        token = answering_poll.set(True)
+        try:
+            await app(scope, receive, send)
+        finally:
+            answering_poll.reset(token)
+
+    return marked
+
+
+class WriterQueue(asyncio.Queue[Any]):
+    """An engineio client queue that knows whether its reader is waiting for a packet, and
+    holds a long-poll's answer briefly while only batches are queued (module docstring)."""
+
+    def __init__(self, maxsize: int = 0, poll_hold_s: float = 0.0) -> None:
+        super().__init__(maxsize)
+        self.waiting = 0
+        self.poll_hold_s = poll_hold_s
+        self.urgent = 0  # queued packets that are not batches: they end a hold
+        self._arrived: asyncio.Event | None = None  # made by the first held poll only
+        self._first_batch_at = 0.0  # loop time when a batch arrived in the empty queue
+
+    async def get(self) -> Any:
+        if self.poll_hold_s > 0 and answering_poll.get():
+            await self._gather_batches()
+        self.waiting += 1
+        try:
+            return await super().get()
+        finally:
+            self.waiting -= 1
+
+    # asyncio's put() and get() go through these two, so every packet is counted.
+    def put_nowait(self, item: Any) -> None:
+        super().put_nowait(item)
+        if not isinstance(item, BatchPacket):
+            self.urgent += 1
+        elif self.poll_hold_s > 0 and self.qsize() == 1:
+            # The hold counts from the first batch's arrival, not from the poll that finds it
+            # (the client's next GET may come later): no batch waits longer than the hold.
+            self._first_batch_at = asyncio.get_running_loop().time()
+        if self._arrived is not None:
+            self._arrived.set()
+
+    def get_nowait(self) -> Any:
+        item = super().get_nowait()
+        if not isinstance(item, BatchPacket):
+            self.urgent -= 1
+        return item
+
+    async def _gather_batches(self) -> None:
+        """Return once something is queued and either it is not only batches or the hold is
+        over. Takes nothing from the queue (a cancelled poll loses nothing)."""
+        arrived = self._arrived = self._arrived or asyncio.Event()
+        while self.empty():
+            arrived.clear()
+            await arrived.wait()
+        deadline = self._first_batch_at + self.poll_hold_s
+        if self.urgent or deadline <= asyncio.get_running_loop().time():
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout_at(deadline):
+                while not self.urgent:
+                    arrived.clear()
+                    await arrived.wait()
