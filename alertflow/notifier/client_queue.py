@@ -28,7 +28,6 @@ The hold applies only where it helps and never where it would cost:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from contextvars import ContextVar
 from typing import Any
 
@@ -107,11 +106,23 @@ class WriterQueue(asyncio.Queue[Any]):
         while self.empty():
             arrived.clear()
             await arrived.wait()
+        loop = asyncio.get_running_loop()
         deadline = self._first_batch_at + self.poll_hold_s
-        if self.urgent or deadline <= asyncio.get_running_loop().time():
+        if self.urgent or deadline <= loop.time():
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout_at(deadline):
-                while not self.urgent:
-                    arrived.clear()
-                    await arrived.wait()
+        # The end of the hold wakes the poll as a new packet does: a timer, not a timeout, so
+        # the usual end of a hold raises nothing (an exception per poll is CPU and garbage).
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            arrived.set()
+
+        timer = loop.call_at(deadline, expire)
+        try:
+            while not self.urgent and not expired:
+                arrived.clear()
+                await arrived.wait()
+        finally:
+            timer.cancel()
