@@ -64,6 +64,9 @@ NodeCount = Annotated[int, typer.Option(
     "options (long-polling, then the upgrade), measured apart.")]
 PollingCount = Annotated[int, typer.Option(
     "--polling-clients", help="Also this many socket.io-client clients on long-polling only.")]
+PollingKeepalive = Annotated[bool, typer.Option(
+    "--polling-keepalive", help="The --polling-clients keep their HTTP connections alive, as "
+    "browsers do (Node's engine.io-client opens one per request).")]
 NodeModules = Annotated[str, _opt("node-modules", "Where socket.io-client is installed "
                                   "(`npm ci` in tests/js).")]
 
@@ -152,6 +155,7 @@ def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
         connect_concurrency: Concurrency = 50,
         drain_timeout: Drain = drain_timeout, seed: Seed = 4, append: Append = "",
         node_clients: NodeCount = 0, polling_clients: PollingCount = 0,
+        polling_keepalive: PollingKeepalive = False,
         node_modules: NodeModules = "tests/js/node_modules",
     ) -> None:
         target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
@@ -162,6 +166,7 @@ def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
                                        drain_timeout_s=drain_timeout, seed=seed,
                                        node_clients=node_clients,
                                        polling_clients=polling_clients,
+                                       polling_keepalive=polling_keepalive,
                                        node_modules=node_modules), append)
 
     command.__doc__ = summary

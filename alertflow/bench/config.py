@@ -48,6 +48,7 @@ class Load:
     # Clients of Node's socket.io-client beside the websocket swarm (bench/node.py):
     node_clients: int = 0  # default options: long-polling, then the upgrade
     polling_clients: int = 0  # long-polling only
+    polling_keepalive: bool = False  # their HTTP connections kept alive, as browsers do
     node_modules: str = "tests/js/node_modules"  # where socket.io-client is installed
 
 

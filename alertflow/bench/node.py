@@ -19,8 +19,9 @@ SUMMARY_LIMIT = 256 * 2**20  # the summary is one line holding every latency sam
 
 class NodeClients:
     def __init__(self, url: str, mode: str, count: int, alert_type: str,
-                 node_modules: str) -> None:
+                 node_modules: str, keepalive: bool = False) -> None:
         self.url, self.mode, self.count, self.alert_type = url, mode, count, alert_type
+        self.keepalive = keepalive  # keep-alive HTTP connections, as browsers (not Node) do
         self.node_modules = Path(node_modules).resolve()
         self._proc: asyncio.subprocess.Process | None = None
 
@@ -35,6 +36,7 @@ class NodeClients:
                                f"{self.node_modules} (`npm ci` in tests/js)")
         self._proc = await asyncio.create_subprocess_exec(
             node, str(SCRIPT), self.url, self.mode, str(self.count), self.alert_type,
+            *(["keepalive"] if self.keepalive else []),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             env={**os.environ, "ALERTFLOW_NODE_MODULES": str(self.node_modules)},
             limit=SUMMARY_LIMIT)

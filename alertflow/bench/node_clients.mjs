@@ -1,10 +1,12 @@
 // `alertflow bench --node-clients/--polling-clients`: Socket.IO clients of the official
 // socket.io-client, in a process of their own, for the benchmark.
 //
-//   node node_clients.mjs URL MODE COUNT ALERT_TYPE
+//   node node_clients.mjs URL MODE COUNT ALERT_TYPE [keepalive]
 //
 // MODE default: io(URL) with default options (long-polling, then the upgrade);
-// MODE polling: transports: ["polling"]. socket.io-client is loaded from the directory in
+// MODE polling: transports: ["polling"]. In Node, engine.io-client's long-polling opens a new
+// TCP connection for every request (it is given no http.Agent); browsers keep theirs alive:
+// `keepalive` gives the clients a keep-alive agent, as a browser's would be. socket.io-client is loaded from the directory in
 // ALERTFLOW_NODE_MODULES (tests/js/node_modules, installed by `npm ci`).
 //
 // Prints {"ready": N} once every client has its snapshot; when stdin closes, one JSON line:
@@ -15,7 +17,9 @@ import { createRequire } from "node:module";
 const require = createRequire(`${process.env.ALERTFLOW_NODE_MODULES}/`);
 const { io } = require("socket.io-client");
 
-const [url, mode, count, alertType] = process.argv.slice(2);
+const [url, mode, count, alertType, connections] = process.argv.slice(2);
+const agent = connections === "keepalive"
+  ? new (require("node:http").Agent)({ keepAlive: true }) : undefined;
 const clients = [];
 const latencies = [];
 let ready = 0;
@@ -23,6 +27,7 @@ let ready = 0;
 for (let i = 0; i < Number(count); i++) {
   const state = { opens: 0, duplicates: 0, lastSeq: -1, transport: "", lost: 0 };
   const options = mode === "polling" ? { transports: ["polling"] } : {};
+  if (agent) options.agent = agent;
   const socket = io(url, { ...options, reconnection: false });
   socket.on("snapshot", (snapshot) => {
     state.lastSeq = snapshot.seq;

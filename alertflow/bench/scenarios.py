@@ -191,9 +191,10 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
                       connect_concurrency=load.connect_concurrency)
         poster = Poster(running.listener_url, running.token)
         groups = [NodeClients(running.notifier_urls[0], mode, count, load.alert_type,
-                              load.node_modules)
-                  for mode, count in (("default", load.node_clients),
-                                      ("polling", load.polling_clients)) if count]
+                              load.node_modules, keepalive=keepalive)
+                  for mode, count, keepalive in (
+                      ("default", load.node_clients, False),
+                      ("polling", load.polling_clients, load.polling_keepalive)) if count]
         try:
             clients, before = await _connect(swarm, running, load.clients, load.connect_timeout_s)
             for group in groups:
@@ -233,7 +234,8 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
                    "window_s": load.window_s, "deflate": load.deflate,
                    "processors": target.processors, "notifiers": target.notifiers,
                    "queue_type": target.queue_type, "node_clients": load.node_clients,
-                   "polling_clients": load.polling_clients},
+                   "polling_clients": load.polling_clients,
+                   "polling_keepalive": load.polling_keepalive},
         "clients": clients, **node, "posted": posted.summary(),
         "achieved_rate": round(posted.requests / posting_s, 1) if posting_s else 0.0,
         "e2e_ms": percentiles(_open_latencies(swarm.frames, posted)),

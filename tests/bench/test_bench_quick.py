@@ -91,3 +91,22 @@ def test_quick_feedout(rabbitmq: str, redis_url: str, tmp_path: Path) -> None:
     assert result["statuses"].get("304", 0) > 0  # the conditional pollers were answered 304
     assert result["body_bytes"] > 0 and result["requests_per_notifier_cpu_s"]
     assert "notifier0" in result["cpu"]
+
+
+@pytest.mark.timeout(85)
+@pytest.mark.parametrize("connections", [[], ["--polling-keepalive"]], ids=["per-request",
+                                                                          "keepalive"])
+def test_quick_fanout_with_polling_clients(connections: list[str], rabbitmq: str,
+                                           redis_url: str, tmp_path: Path) -> None:
+    """Node's socket.io-client on long-polling beside the websocket clients, with a TCP
+    connection per request (Node's default) or kept alive (as browsers do)."""
+    if not (Path("tests/js/node_modules") / "socket.io-client").is_dir():
+        pytest.skip("socket.io-client is not installed (npm ci in tests/js)")
+    result = run_bench("fanout", ["--clients", "10", "--rate", "10", "--duration", "2",
+                                  "--polling-clients", "3", *connections],
+                       rabbitmq, redis_url, tmp_path)
+    polling = result["node_polling_clients"]
+    assert result["params"]["polling_keepalive"] is bool(connections)
+    assert result["delivered_fraction"] == 1.0 and result["duplicates"] == 0, result
+    assert polling["ready"] == 3 and polling["transports_at_end"] == {"polling": 3}, polling
+    assert polling["delivered_fraction"] == 1.0 and polling["duplicates"] == 0, polling
