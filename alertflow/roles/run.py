@@ -33,6 +33,7 @@ from alertflow.listener import ListenerConfig, create_listener_app, create_liste
 from alertflow.listener.access import Access
 from alertflow.listener.tokens import TokenRegistry
 from alertflow.notifier import Notifier, NotifierConfig
+from alertflow.notifier.gc_policy import tune_for_many_connections
 from alertflow.notifier.routes.push import PushHttpConfig, push_routes
 from alertflow.push.store import PushStore
 from alertflow.roles.http import health_routes, serve_app
@@ -252,8 +253,9 @@ async def notify(settings: Settings) -> None:
         frozenset(settings.push_test_origins), settings.push_trusted_proxy_hops))
     log.info("notifier serving", host=settings.host, port=settings.port,
              web_push=bool(settings.vapid_public_key))
-    await _serve_notifier(notifier, notifier.asgi_app(extra_routes=routes), settings,
-                          settings.port, shutdown, [])
+    app = notifier.asgi_app(extra_routes=routes)
+    tune_for_many_connections()
+    await _serve_notifier(notifier, app, settings, settings.port, shutdown, [])
     await _stop(following)
     await push_store.close()
     await feed.close()
