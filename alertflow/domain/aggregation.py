@@ -13,12 +13,13 @@ alert window; events and snapshots carry the window's `category`. A `cancel` iss
 every alert issued at or before T: an incident left empty closes now (`reason: cancelled`); an
 alert issued at or before T that arrives after the cancel is superseded and shows nothing.
 Incidents whose `ends_at` has passed close with `reason: expired`. Alerts can also be ended by
-the message they came from (`group`): a message that `supersedes` a group removes that group's
+the message they came from (`group`): a cancel that `supersedes` a group removes that group's
 alerts wherever they are, closing the windows it leaves empty (`reason: cancelled`), and later
-alerts of that group are superseded; an alert that replaces a group takes its place in the
-windows it covers itself, which carry on. Duplicates (the same alert id again) change nothing.
-So the final incidents do not depend on the order in which concurrent processors apply the
-messages.
+alerts of that group are superseded; an alert that supersedes a group takes its place in the
+windows it joins, which carry on (a replacing message sends its alerts, then a cancel of the
+same groups for the windows none of them joined). Duplicates (the same alert id again) change
+nothing. So the final incidents do not depend on the order in which concurrent processors
+apply the messages.
 """
 
 from __future__ import annotations
@@ -250,18 +251,14 @@ class AggregationState:
             return "duplicate", []
         self.seen.add(alert.id)
         if alert.kind == "cancel":
-            events = self._end_groups(alert, keep=set()) + self._cancel(alert, catalog)
-            return "cancel", self._number(events)
+            return "cancel", self._number(self._end_groups(alert) + self._cancel(alert, catalog))
         if alert.group is not None and alert.group in self.superseded_groups:
-            # Not shown; what it superseded still ends, so the order of arrival never matters.
-            return "superseded", self._number(self._end_groups(alert, keep=set()))
+            return "superseded", []
+        # The groups it replaces leave the windows it joins quietly (they carry on with it);
+        # elsewhere the replacing message's cancel ends them.
+        self.superseded_groups.update(alert.supersedes)
         late = alert.ends_at <= now_ms  # processed after its window ended (a stall upstream)
-        # Where this alert joins a window, the groups it replaces leave it quietly (the window
-        # carries on); everywhere else they end as if cancelled.
-        joins = set() if late or not alert.supersedes else {
-            location for location in alert.locations
-            if alert.issued_at > self.cancelled_through.get(location, -1)}
-        events = self._end_groups(alert, keep=joins)
+        events: list[Event] = []
         for location in alert.locations:
             if alert.issued_at <= self.cancelled_through.get(location, -1):
                 continue  # an all-clear issued after it already ended its window
@@ -289,17 +286,16 @@ class AggregationState:
             return ("late" if late else "new"), self._number(events)
         return "superseded", []
 
-    def _end_groups(self, cause: Alert, keep: set[str]) -> list[Event]:
-        """Remove the alerts of the groups `cause` supersedes from every window but those in
-        `keep`; a window left empty closes now. Later alerts of those groups are superseded."""
+    def _end_groups(self, cause: Alert) -> list[Event]:
+        """Remove the alerts of the groups the cancel `cause` supersedes from every window; a
+        window left empty closes now. Later alerts of those groups are superseded."""
         groups = set(cause.supersedes)
         if not groups:
             return []
         self.superseded_groups |= groups
         events: list[Event] = []
         for location in sorted(self.incidents):
-            if location not in keep:
-                events += self._remove(location, cause, lambda alert: alert.group in groups)
+            events += self._remove(location, cause, lambda alert: alert.group in groups)
         return events
 
     def _cancel(self, cancel: Alert, catalog: Catalog) -> list[Event]:

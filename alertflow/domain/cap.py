@@ -11,8 +11,8 @@ What a message means here:
 - Every alert of a message belongs to the message (`group`, from its sender and identifier),
   and `<references>` (`sender,identifier,sent` items) name the messages it supersedes.
 - `Update`: replaces the referenced messages: its alerts take their place in the windows they
-  cover (which carry on), and what the referenced messages opened elsewhere closes. An Update
-  without `<info>` replaces them with nothing: it cancels them.
+  cover (which carry on), then its cancel closes what the referenced messages opened elsewhere.
+  An Update without `<info>` replaces them with nothing: it cancels them.
 - `Cancel`: closes what the referenced messages opened, wherever that was (the processor
   remembers where each message's alerts are); its `<info>`, if any, describes the cancel.
   Alerts of a superseded message that arrive later show nothing.
@@ -218,9 +218,12 @@ def parse(body: bytes, schema: Schema, index: AreaIndex) -> CapMessage:
     msg_type = _text(root, "msgType") or ""
     references = _references(root, msg_type)
     group = message_group(sender, identifier)
-    supersedes = tuple(dict.fromkeys(message_group(ref_sender, ref_identifier)
-                                     for ref_sender, ref_identifier, _ in references))
-    if msg_type in ("Update", "Cancel") and group in supersedes:
+    # An Alert's references only relate it to other messages; an Update's or a Cancel's are
+    # what it supersedes.
+    supersedes = tuple(dict.fromkeys(
+        message_group(ref_sender, ref_identifier)
+        for ref_sender, ref_identifier, _ in references)) if msg_type != "Alert" else ()
+    if group in supersedes:
         raise AlertRejected(422, "/alert/references", "a message cannot reference itself")
     infos = root.findall(_T["info"])
     if len(infos) > MAX_INFOS:
@@ -265,13 +268,18 @@ def parse(body: bytes, schema: Schema, index: AreaIndex) -> CapMessage:
             instructions=instructions[:MAX_INSTRUCTIONS] if instructions else None,
             group=group, supersedes=supersedes,
         ))
+    if msg_type == "Update":
+        # After its alerts, which take the old message's place in the windows they join: the
+        # end of what none of them took over (queued last, so no window it carries on closes).
+        alerts.append(_cancel(root, sender, identifier, sent, supersedes))
     return CapMessage(identifier, sender, sent, status, msg_type, references, tuple(alerts))
 
 
 def _cancel(root: Element, sender: str, identifier: str, sent: int,
             supersedes: tuple[str, ...]) -> Incoming:
-    """A Cancel (or an Update with nothing in it): closes what the referenced messages opened,
-    as of when it was sent. Its first `<info>`, if any, says what it is and why."""
+    """A Cancel, or the end of an Update: closes what the referenced messages opened (and an
+    Update's alerts did not take over), as of when it was sent. Its first `<info>`, if any,
+    gives its headline and instructions."""
     info = root.find(_T["info"])
     event = _text(info, "event") if info is not None else None
     instructions = _text(info, "instruction") if info is not None else None

@@ -70,6 +70,13 @@ def messages(draw: st.DrawFn) -> list[Alert]:
             group=group,
             supersedes=supersedes,
         ))
+        if kind == "alert" and supersedes:
+            # A replacing message's alerts come with its cancel of the same groups, which ends
+            # them where none of its alerts took their place (as the listener sends a CAP Update).
+            result.append(Alert(
+                id=f"m{index}-end", kind="cancel", type="Update", category="all_clear",
+                locations=[], issued_at=BASE + 100_000, duration_s=0, received_at=NOW,
+                source="radar", group=group, supersedes=supersedes))
     return result
 
 

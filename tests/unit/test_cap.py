@@ -9,8 +9,10 @@ import pytest
 
 from alertflow.catalog import load_catalog
 from alertflow.domain import cap
-from alertflow.domain.alert import AlertRejected, decode_alert
+from alertflow.domain.aggregation import AggregationState
+from alertflow.domain.alert import AlertRejected, IngestRules, decode_alert
 from alertflow.domain.geo import AreaIndex
+from alertflow.domain.incoming import to_alerts
 from alertflow.schemas import cap12
 from tests.feed_samples import (
     ASHKELON,
@@ -75,10 +77,19 @@ def test_an_update_replaces_the_referenced_message() -> None:
     update = parse(cap_message("u1", sent=SENT, msg_type="Update", polygon=SDEROT_POLYGON,
                                references=REF_A1))
     assert update.references == ((SENDER, "a1", "2026-11-30T05:59:00+00:00"),)
-    [alert] = update.alerts
+    alert, end = update.alerts
     assert (alert.kind, alert.area_ids) == ("alert", (SDEROT,))
-    assert alert.group == cap.message_group(SENDER, "u1")
-    assert alert.supersedes == (cap.message_group(SENDER, "a1"),)
+    assert alert.group == end.group == cap.message_group(SENDER, "u1")
+    assert alert.supersedes == end.supersedes == (cap.message_group(SENDER, "a1"),)
+    # Queued after its alerts: ends what none of them took over.
+    assert (end.kind, end.area_ids, end.names) == ("cancel", (), ())
+
+
+def test_an_alerts_references_supersede_nothing() -> None:
+    [alert] = parse(cap_message("a2", sent=SENT, polygon=SDEROT_POLYGON,
+                                references=f"{REF_A1} {SENDER},a2,2026-11-30T06:00:00+00:00")
+                    ).alerts
+    assert alert.supersedes == ()
 
 
 def test_a_cancel_closes_what_the_referenced_messages_opened_without_naming_areas() -> None:
@@ -246,3 +257,28 @@ def test_too_many_references_are_refused() -> None:
                                    with_info=False))
     assert (problem.status, problem.field) == (422, "/alert/references")
     assert "64" in problem.reason
+
+
+def test_an_update_in_several_infos_carries_every_window_on_without_an_all_clear() -> None:
+    """A (Sderot and Ashkelon) is replaced by an Update whose two <info> cover one area each:
+    both windows carry on (same incident, no close between), only then does the update's own
+    cancel end what none of its alerts took over."""
+    catalog = load_catalog()
+    state = AggregationState()
+    now = int(SENT.timestamp() * 1000)
+    first = parse(cap_message("a1", sent=SENT, polygon=SDEROT_POLYGON,
+                              extra_area=f"<polygon>{ASHKELON_POLYGON}</polygon>")).alerts
+    body = cap_message("u1", sent=SENT, msg_type="Update", polygon=SDEROT_POLYGON,
+                       references=REF_A1).decode()
+    second_info = body[body.index("<info>"):body.index("</info>") + 7].replace(
+        SDEROT_POLYGON, ASHKELON_POLYGON).replace("Rocket Alert", "Rocket alert")
+    update = parse(body.replace("</info>", "</info>" + second_info, 1).encode()).alerts
+    assert [a.kind for a in update] == ["alert", "alert", "cancel"]
+    events = []
+    for incoming in (*first, *update):
+        [queued] = to_alerts([incoming], source="s", now_ms=now, catalog=catalog,
+                             rules=IngestRules(10, 600, 600, False))
+        events += state.apply(queued, now, catalog)[1]
+    assert [e.kind for e in events] == ["open"] * (1 + len(ASHKELON)) * 2
+    assert len({e.incident_id for e in events if e.location == SDEROT}) == 1
+    assert {e.alert_count for e in events[1 + len(ASHKELON):]} == {1}

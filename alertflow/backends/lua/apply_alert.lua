@@ -24,14 +24,18 @@ local function settle(events, key, loc, close)
   end
 end
 
--- Removes the alerts of the superseded groups from every window but the locations in `keep`
--- (where this alert takes their place); a window left empty closes now. The groups are marked,
--- so their alerts that arrive later are superseded.
-local function end_groups(events, keep)
+-- Marks the superseded groups, so their alerts that arrive later are superseded.
+local function mark_superseded()
+  for g, _ in pairs(supersedes) do redis.call('SET', P .. 'gx:' .. g, '1', 'EX', ttl) end
+end
+
+-- A cancel: removes the alerts of the groups it supersedes from every window; a window left
+-- empty closes now.
+local function end_groups(events)
   if m == 0 then return end
+  mark_superseded()
   local listed, locations = {}, {}
   for g, _ in pairs(supersedes) do
-    redis.call('SET', P .. 'gx:' .. g, '1', 'EX', ttl)
     for _, loc in ipairs(redis.call('SMEMBERS', P .. 'grp:' .. g)) do
       if not listed[loc] then
         listed[loc] = true
@@ -42,7 +46,7 @@ local function end_groups(events, keep)
   table.sort(locations, bytes_less)  -- the order Python's sorted() gives
   for _, loc in ipairs(locations) do
     local key = P .. 'inc:' .. loc
-    if not keep[loc] and redis.call('EXISTS', key) == 1 then
+    if redis.call('EXISTS', key) == 1 then
       local body = close_body(key, loc, 'cancelled', cause, issued)
       if drop_groups(key, supersedes) then settle(events, key, loc, body) end
     end
@@ -56,13 +60,10 @@ end
 
 local events = {}
 if kind ~= 'cancel' and group ~= '' and redis.call('EXISTS', P .. 'gx:' .. group) == 1 then
-  -- Not shown; what it superseded still ends, so the order of arrival never matters.
-  end_groups(events, {})
-  publish(events)
-  return {'superseded', #events}
+  return {'superseded', 0}
 end
 if kind == 'cancel' then
-  end_groups(events, {})
+  end_groups(events)
   for i = 0, n - 1 do
     local loc = ARGV[FIRST + 3 * i]
     local ct_key = P .. 'ct:' .. loc
@@ -88,19 +89,13 @@ if kind == 'cancel' then
 end
 
 local r = rank(category)
+local indexed = false
 -- Processed after its window ended (a stall upstream): shown all the same, as an open and its
 -- close at once, both late, in a window of its own that joins no incident.
 local late = ends <= now
--- Where this alert joins a window, the groups it replaces leave it quietly (the window carries
--- on); everywhere else they end as if cancelled.
-local joins = {}
-if m > 0 and not late then  -- (nothing to end otherwise: spare the reads)
-  for i = 0, n - 1 do
-    local loc = ARGV[FIRST + 3 * i]
-    if issued > tonumber(redis.call('GET', P .. 'ct:' .. loc) or '-1') then joins[loc] = true end
-  end
-end
-end_groups(events, joins)
+-- The groups it replaces leave the windows it joins quietly (they carry on with it); elsewhere
+-- the replacing message's cancel ends them.
+if m > 0 then mark_superseded() end
 for i = 0, n - 1 do
   local loc, loc_frag = ARGV[FIRST + 3 * i], ARGV[FIRST + 1 + 3 * i]
   local name_json = ARGV[FIRST + 2 + 3 * i]
@@ -146,11 +141,9 @@ for i = 0, n - 1 do
       encode_record(issued, ends, atype, category, name_json, cause, group),
       'started', num(started), 'ends', num(e), 'count', count)
     if group ~= '' then
-      -- Where the group's alerts are, for a later message that supersedes it; kept as long as
-      -- the window may last and the alert id is remembered.
-      local index = P .. 'grp:' .. group
-      redis.call('SADD', index, loc)
-      redis.call('EXPIRE', index, ttl + math.ceil((ends - issued) / 1000))
+      -- Where the group's alerts are, for a later message that supersedes it.
+      redis.call('SADD', P .. 'grp:' .. group, loc)
+      indexed = true
     end
     local window_category = inc[8]
     if outranks(r, issued, id, tonumber(inc[5]), tonumber(inc[6]), inc[7]) then
@@ -165,6 +158,13 @@ for i = 0, n - 1 do
       .. ',' .. cause .. ',"incident_id":"' .. iid .. '","started_at":' .. num(started)
       .. ',"ends_at":' .. num(e) .. ',"alert_count":' .. count, maxlen)
   end
+end
+if indexed then
+  -- Kept while any of the group's windows may last, and as long as alert ids are remembered
+  -- after that; an alert with a shorter window never shortens it.
+  local index = P .. 'grp:' .. group
+  local keep_s = ttl + math.ceil((ends - now) / 1000)
+  if redis.call('TTL', index) < keep_s then redis.call('EXPIRE', index, keep_s) end
 end
 publish(events)
 if #events == 0 then return {'superseded', 0} end
