@@ -35,6 +35,10 @@ from engineio import packet as engineio_packet
 
 from alertflow.notifier.packet_guard import ASGIApp, Receive, Scope, Send
 
+# A held answer goes out once this many packets wait, far below the notifier's per-client
+# backlog bound (--max-client-backlog, 256 by default), which drops a client that reaches it.
+HOLD_MAX_PACKETS = 64
+
 # True in the task serving an HTTP GET through engineio (a long-poll, or the handshake).
 answering_poll: ContextVar[bool] = ContextVar("answering_poll", default=False)
 
@@ -108,7 +112,7 @@ class WriterQueue(asyncio.Queue[Any]):
             await arrived.wait()
         loop = asyncio.get_running_loop()
         deadline = self._first_batch_at + self.poll_hold_s
-        if self.urgent or deadline <= loop.time():
+        if self._answer_now() or deadline <= loop.time():
             return
         # The end of the hold wakes the poll as a new packet does: a timer, not a timeout, so
         # the usual end of a hold raises nothing (an exception per poll is CPU and garbage).
@@ -121,8 +125,14 @@ class WriterQueue(asyncio.Queue[Any]):
 
         timer = loop.call_at(deadline, expire)
         try:
-            while not self.urgent and not expired:
+            while not self._answer_now() and not expired:
                 arrived.clear()
                 await arrived.wait()
         finally:
             timer.cancel()
+
+    def _answer_now(self) -> bool:
+        # Something that is not a batch is queued, or enough packets that holding on could
+        # reach the notifier's per-client backlog bound (legacy clients get one packet per
+        # event: one large batch is many packets).
+        return self.urgent > 0 or self.qsize() >= HOLD_MAX_PACKETS

@@ -22,5 +22,6 @@ THRESHOLDS: Final = (50_000, 3, 10)
 def tune_for_many_connections() -> None:
     """Call once the process is set up, before it serves: what start-up built (modules, the
     catalog, the app) lives as long as the process, so no collection needs to walk it again."""
+    gc.collect()  # start-up's own garbage first: nothing frozen is ever freed
     gc.freeze()
     gc.set_threshold(*THRESHOLDS)

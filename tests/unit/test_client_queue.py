@@ -9,7 +9,12 @@ import asyncio
 import pytest
 from engineio import packet as engineio_packet
 
-from alertflow.notifier.client_queue import BatchPacket, WriterQueue, answering_poll
+from alertflow.notifier.client_queue import (
+    HOLD_MAX_PACKETS,
+    BatchPacket,
+    WriterQueue,
+    answering_poll,
+)
 from alertflow.notifier.direct_send import writer_is_idle
 
 AN_HOUR = 3600.0
@@ -82,3 +87,17 @@ async def test_without_a_hold_a_poll_takes_the_first_batch_at_once() -> None:
     first = batch(1)
     queue.put_nowait(first)
     assert await asyncio.wait_for(_as_poll(queue), 10) is first
+
+
+async def test_a_held_poll_answers_before_its_packets_near_the_backlog_bound() -> None:
+    """Legacy clients get one packet per event: a large batch must not sit in the queue until
+    the next one pushes the client over the notifier's backlog bound (which drops it)."""
+    queue = WriterQueue(poll_hold_s=AN_HOUR)
+    poll = asyncio.create_task(_as_poll(queue))
+    for n in range(HOLD_MAX_PACKETS - 1):
+        queue.put_nowait(batch(n))
+    await asyncio.sleep(0.05)
+    assert not poll.done()  # still held below the bound
+    queue.put_nowait(batch(HOLD_MAX_PACKETS))
+    first = await asyncio.wait_for(poll, 10)
+    assert first.data == batch(0).data and queue.qsize() == HOLD_MAX_PACKETS - 1
