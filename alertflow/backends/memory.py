@@ -124,6 +124,7 @@ class MemoryStateStore:
         self._subscribers: set[asyncio.Queue[list[dict[str, Any]]]] = set()
         self._seen_at: deque[tuple[float, str]] = deque()
         self._superseded_at: deque[tuple[float, str]] = deque()
+        self._superseded_last: dict[str, float] = {}
         self._dedup_ttl_s = dedup_ttl_s
         self.epoch = uuid.uuid4().hex
 
@@ -141,7 +142,10 @@ class MemoryStateStore:
         while self._seen_at and self._seen_at[0][0] < horizon:
             self._state.seen.discard(self._seen_at.popleft()[1])
         while self._superseded_at and self._superseded_at[0][0] < horizon:
-            self._state.superseded_groups.discard(self._superseded_at.popleft()[1])
+            at, group = self._superseded_at.popleft()
+            if self._superseded_last.get(group) == at:  # superseded again since: kept longer
+                del self._superseded_last[group]
+                self._state.superseded_groups.discard(group)
 
     async def apply(self, alert: Alert, now_ms: int) -> tuple[Outcome, int]:
         self._forget_old_ids()
@@ -149,7 +153,9 @@ class MemoryStateStore:
         if outcome != "duplicate":
             now = time.monotonic()
             self._seen_at.append((now, alert.id))
-            self._superseded_at.extend((now, group) for group in alert.supersedes)
+            for group in alert.supersedes:
+                self._superseded_at.append((now, group))
+                self._superseded_last[group] = now
         self._publish([msgspec.to_builtins(event) for event in events])
         return outcome, len(events)
 
