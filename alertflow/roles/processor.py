@@ -125,9 +125,8 @@ class Processor:
             metrics.events_published.labels("open").inc(events // 2)
             metrics.events_published.labels("close").inc(events // 2)
         elif events:
-            # A superseded alert's events are the closes of what it superseded.
-            closing = outcome in ("cancel", "superseded")
-            metrics.events_published.labels("close" if closing else "open").inc(events)
+            metrics.events_published.labels("close" if outcome == "cancel" else "open").inc(
+                events)
         log.debug("alert applied", alert_id=alert.id, outcome=outcome, events=events)
         return Verdict.ACK
 
