@@ -11,12 +11,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pika
 import socketio
 
@@ -25,6 +26,8 @@ from alertflow.backends.cleanup import delete_keys as delete_keys
 from alertflow.backends.cleanup import delete_queues as delete_queues
 from alertflow.backends.cleanup import delete_run_state
 from alertflow.local_ports import free_port
+from alertflow.notifier import Notifier
+from alertflow.roles.http import serve_app
 
 ALERTFLOW = str(Path(sys.executable).parent / "alertflow")
 WEBSOCKET = ["websocket"]  # the production path; pass None for the default (polling first)
@@ -115,6 +118,30 @@ async def poll_until(condition: Callable[[], bool], timeout: float,
         if time.monotonic() > deadline:
             raise AssertionError(failure())
         await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def serving(notifier: Notifier) -> AsyncIterator[str]:
+    """Run `notifier` (its feed and its app on a free local port) in this event loop; yields
+    its URL once it has synced and accepts connections, and stops it afterwards."""
+    stop, port = asyncio.Event(), free_port()
+    feed = asyncio.create_task(notifier.run_feed())
+    server = asyncio.create_task(serve_app(notifier.asgi_app(), "127.0.0.1", port, stop, 1))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await poll_until(lambda: notifier.ready, 10, lambda: "the notifier never synced")
+        async with aiohttp.ClientSession() as session:  # and until it accepts connections
+            for _ in range(200):
+                try:
+                    async with session.get(f"{url}/healthz"):
+                        break
+                except aiohttp.ClientConnectorError:
+                    await asyncio.sleep(0.05)
+        yield url
+    finally:
+        stop.set()
+        await server
+        feed.cancel()
 
 
 class Collector:

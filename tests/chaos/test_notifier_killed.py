@@ -16,7 +16,6 @@ from alertflow.backends.memory import MemoryStateStore
 from alertflow.domain.alert import Alert
 from alertflow.domain.locations import Catalog
 from alertflow.notifier import Notifier
-from alertflow.roles.http import serve_app
 from tests.chaos.harness import (
     Clusters,
     Fleet,
@@ -28,8 +27,7 @@ from tests.chaos.harness import (
     wait_queue_empty,
     wait_until,
 )
-from tests.conftest import free_port
-from tests.support import Collector
+from tests.support import Collector, serving
 
 pytestmark = pytest.mark.chaos
 
@@ -121,12 +119,7 @@ async def test_a_client_resuming_ahead_of_its_new_notifier_is_not_resynced(
     store = MemoryStateStore(catalog)
     feed = HeldFeed(store)
     notifier = Notifier(store, feed, catalog)
-    stop, port = asyncio.Event(), free_port()
-    tasks = [asyncio.create_task(notifier.run_feed()),
-             asyncio.create_task(serve_app(notifier.asgi_app(), "127.0.0.1", port, stop, 1))]
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await wait_until(lambda: notifier.ready, 10, "the notifier synced")
+    async with serving(notifier) as url:
 
         def issue(location: str) -> Alert:
             now = int(time.time() * 1000)
@@ -149,7 +142,3 @@ async def test_a_client_resuming_ahead_of_its_new_notifier_is_not_resynced(
         assert client.snapshots == [], "resumed clients get no snapshot (no resync)"
         assert [e["seq"] for e in client.events] == [4]
         await client.disconnect()
-    finally:
-        stop.set()
-        await tasks[1]
-        tasks[0].cancel()

@@ -32,7 +32,6 @@ from alertflow.backends.memory import MemoryStateStore
 from alertflow.backends.ports import Snapshot
 from alertflow.domain.locations import Catalog
 from alertflow.notifier import Notifier
-from alertflow.roles.http import serve_app
 from tests.chaos.harness import (
     Clusters,
     Fleet,
@@ -45,8 +44,7 @@ from tests.chaos.harness import (
     wait_until,
 )
 from tests.chaos.replicated import SentinelSet
-from tests.conftest import free_port
-from tests.support import Collector, metrics
+from tests.support import Collector, metrics, serving
 
 pytestmark = pytest.mark.chaos
 
@@ -210,12 +208,7 @@ async def test_a_client_syncing_while_the_epoch_changes_is_resynced_too(
     store = SlowSnapshots(catalog)
     feed = CuedFeed()
     notifier = Notifier(store, feed, catalog)
-    stop, port = asyncio.Event(), free_port()
-    tasks = [asyncio.create_task(notifier.run_feed()),
-             asyncio.create_task(serve_app(notifier.asgi_app(), "127.0.0.1", port, stop, 1))]
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await wait_until(lambda: notifier.ready, 10, "the notifier synced")
+    async with serving(notifier) as url:
         live = await Collector(url).connect()
         await live.wait_for(lambda c: bool(c.snapshots), what="the first client's snapshot")
         store.hold_next = True
@@ -234,7 +227,3 @@ async def test_a_client_syncing_while_the_epoch_changes_is_resynced_too(
         assert syncing.snapshots[-1]["resync"] is True
         await live.disconnect()
         await syncing.disconnect()
-    finally:
-        stop.set()
-        await tasks[1]
-        tasks[0].cancel()

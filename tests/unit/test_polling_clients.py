@@ -18,9 +18,7 @@ from alertflow.backends.memory import MemoryStateStore
 from alertflow.domain.alert import Alert
 from alertflow.domain.locations import Catalog
 from alertflow.notifier import Notifier, NotifierConfig
-from alertflow.roles.http import serve_app
-from tests.conftest import free_port
-from tests.support import Collector, poll_until
+from tests.support import Collector, poll_until, serving
 
 POLLING = ["polling"]
 
@@ -51,23 +49,8 @@ async def running(catalog: Catalog) -> AsyncIterator[Running]:
 async def _notifier(catalog: Catalog, config: NotifierConfig) -> AsyncIterator[Running]:
     store = MemoryStateStore(catalog)
     notifier = Notifier(store, store.feed(), catalog, config)
-    stop, port = asyncio.Event(), free_port()
-    feed = asyncio.create_task(notifier.run_feed())
-    server = asyncio.create_task(serve_app(notifier.asgi_app(), "127.0.0.1", port, stop, 1))
-    await poll_until(lambda: notifier.ready, 10, lambda: "the notifier never synced")
-    async with aiohttp.ClientSession() as session:  # and until it accepts connections
-        for _ in range(200):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz"):
-                    break
-            except aiohttp.ClientConnectorError:
-                await asyncio.sleep(0.05)
-    try:
-        yield Running(f"http://127.0.0.1:{port}", store, notifier)
-    finally:
-        stop.set()
-        await server
-        feed.cancel()
+    async with serving(notifier) as url:
+        yield Running(url, store, notifier)
 
 
 def _dropped(reason: str) -> float:
