@@ -36,6 +36,16 @@ function el(name, attrs = {}, parent = null) {
   return node;
 }
 
+// Folds cluster `other` into `into`: the centre weighted by their areas, counts and names added.
+function mergeCluster(into, other) {
+  const n = into.n + other.n;
+  into.x = (into.x * into.n + other.x * other.n) / (n || 1);
+  into.y = (into.y * into.n + other.y * other.n) / (n || 1);
+  into.n = n;
+  into.alerts += other.alerts;
+  into.names.push(...other.names);
+}
+
 export class AreaMap {
   /**
    * @param {HTMLElement} root container (#map); gets the SVG and the tooltip
@@ -253,25 +263,12 @@ export class AreaMap {
         continue;
       }
       // Merge: the weighted centre could now touch a third cluster; repeat until none does.
-      const n = near.n + z.n;
-      near.x = (near.x * near.n + z.x * z.n) / (n || 1);
-      near.y = (near.y * near.n + z.y * z.n) / (n || 1);
-      near.n = n;
-      near.alerts += z.alerts;
-      near.names.push(...z.names);
-      for (let again = true; again; ) {
-        again = false;
-        for (const other of placed) {
-          if (other === near || Math.hypot(other.x - near.x, other.y - near.y) >= minD) continue;
-          const m = near.n + other.n;
-          near.x = (near.x * near.n + other.x * other.n) / (m || 1);
-          near.y = (near.y * near.n + other.y * other.n) / (m || 1);
-          near.n = m;
-          near.alerts += other.alerts;
-          near.names.push(...other.names);
+      mergeCluster(near, z);
+      for (let other = near; other; ) {
+        other = placed.find((c) => c !== near && Math.hypot(c.x - near.x, c.y - near.y) < minD);
+        if (other) {
+          mergeCluster(near, other);
           placed.splice(placed.indexOf(other), 1);
-          again = true;
-          break;
         }
       }
     }
