@@ -274,8 +274,9 @@ class AggregationState:
                     info=location_info(catalog, location),
                 )
                 self.incidents[location] = incident
-            incident.alerts = {key: kept for key, kept in incident.alerts.items()
-                               if kept.group not in alert.supersedes}
+            if alert.supersedes:
+                incident.alerts = {key: kept for key, kept in incident.alerts.items()
+                                   if kept.group not in alert.supersedes}
             incident.alerts[alert.id] = alert
             events.append(
                 _event(incident, "open", "alert", alert, started_at=incident.started_at,

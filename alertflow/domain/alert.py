@@ -87,9 +87,10 @@ class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaul
     ("Tel Aviv" for each of its four areas); events carry it as `source_name`.
 
     `group` names the message the alert came from when later messages may refer to it (a CAP
-    message: its sender and identifier). `supersedes` lists such groups: an alert replaces
-    them (a CAP Update), a cancel closes what they opened (a CAP Cancel), wherever that was;
-    such a cancel needs no locations of its own.
+    message: its sender and identifier). `supersedes` lists such groups: an alert takes their
+    place in the windows it joins (a CAP Update's alerts), a cancel closes what they opened
+    wherever that was (a CAP Cancel, and the end of an Update); such a cancel needs no
+    locations of its own.
     """
 
     id: AlertId

@@ -233,7 +233,8 @@ def parse(body: bytes, schema: Schema, index: AreaIndex) -> CapMessage:
         return CapMessage(identifier, sender, sent, status, msg_type, references, ())
     if msg_type == "Cancel" or (msg_type == "Update" and not infos):
         return CapMessage(identifier, sender, sent, status, msg_type, references,
-                          (_cancel(root, sender, identifier, sent, supersedes),))
+                          (_cancel(root, alert_id(sender, identifier, 0), group, sent,
+                                   supersedes),))
     alerts: list[Incoming] = []
     seen_translations: set[tuple[object, ...]] = set()
     for i, info in enumerate(infos, 1):
@@ -271,11 +272,11 @@ def parse(body: bytes, schema: Schema, index: AreaIndex) -> CapMessage:
     if msg_type == "Update":
         # After its alerts, which take the old message's place in the windows they join: the
         # end of what none of them took over (queued last, so no window it carries on closes).
-        alerts.append(_cancel(root, sender, identifier, sent, supersedes))
+        alerts.append(_cancel(root, alert_id(sender, identifier, 0), group, sent, supersedes))
     return CapMessage(identifier, sender, sent, status, msg_type, references, tuple(alerts))
 
 
-def _cancel(root: Element, sender: str, identifier: str, sent: int,
+def _cancel(root: Element, cancel_id: str, group: str, sent: int,
             supersedes: tuple[str, ...]) -> Incoming:
     """A Cancel, or the end of an Update: closes what the referenced messages opened (and an
     Update's alerts did not take over), as of when it was sent. Its first `<info>`, if any,
@@ -284,9 +285,9 @@ def _cancel(root: Element, sender: str, identifier: str, sent: int,
     event = _text(info, "event") if info is not None else None
     instructions = _text(info, "instruction") if info is not None else None
     return Incoming(
-        id=alert_id(sender, identifier, 0), kind="cancel", type=event or "Cancel",
+        id=cancel_id, kind="cancel", type=event or "Cancel",
         category="all_clear", issued_at=sent, duration_s=0, path="/alert",
         title=_text(info, "headline") if info is not None else None,
         instructions=instructions[:MAX_INSTRUCTIONS] if instructions else None,
-        group=message_group(sender, identifier), supersedes=supersedes,
+        group=group, supersedes=supersedes,
     )
