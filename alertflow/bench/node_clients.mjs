@@ -6,8 +6,9 @@
 // MODE default: io(URL) with default options (long-polling, then the upgrade);
 // MODE polling: transports: ["polling"]. In Node, engine.io-client's long-polling opens a new
 // TCP connection for every request (it is given no http.Agent); browsers keep theirs alive:
-// `keepalive` gives the clients a keep-alive agent, as a browser's would be. socket.io-client is loaded from the directory in
-// ALERTFLOW_NODE_MODULES (tests/js/node_modules, installed by `npm ci`).
+// `keepalive` gives the clients a keep-alive agent, as a browser's would be.
+// socket.io-client is loaded from the directory in ALERTFLOW_NODE_MODULES
+// (tests/js/node_modules, installed by `npm ci`).
 //
 // Prints {"ready": N} once every client has its snapshot; when stdin closes, one JSON line:
 // per-client open counts, duplicates, and the latency of each open after the listener
