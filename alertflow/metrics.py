@@ -46,6 +46,10 @@ not_replicated = Counter(
     "alertflow_not_replicated_total",
     "Alerts applied whose writes did not reach --redis-min-replicas in time (not acked, retried).",
 )
+sweep_failures = Counter(
+    "alertflow_sweep_failures_total",
+    "Sweeps (closing ended windows) that failed with an unexpected error and were retried.",
+)
 late_alerts = Counter(
     "alertflow_late_alerts_total",
     "Alerts processed after their window had ended, shown as an open and its close (late).",

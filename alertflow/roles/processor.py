@@ -67,6 +67,11 @@ class StoreGate:
             except StoreUnavailable:
                 delay = min(delay * 2, self._max_backoff_s)
                 continue
+            except Exception:
+                # Anything else must not end the probe: the gate would stay shut for good.
+                log.exception("state store probe failed")
+                delay = min(delay * 2, self._max_backoff_s)
+                continue
             log.info("state store reachable again; resuming")
             metrics.redis_connected.set(1)
             self._up.set()
@@ -148,9 +153,15 @@ class Processor:
             except StoreUnavailable as exc:
                 self._gate.down(str(exc))
                 continue
-            if result.closed:
-                metrics.events_published.labels("close").inc(result.closed)
-            metrics.active_incidents.set(result.still_open)
+            except Exception:
+                # Never let one failed sweep end sweeping: every window would stay open for good
+                # while alerts still flowed in (the consumer path retries such errors the same way).
+                log.exception("sweep failed; retrying")
+                metrics.sweep_failures.inc()
+            else:
+                if result.closed:
+                    metrics.events_published.labels("close").inc(result.closed)
+                metrics.active_incidents.set(result.still_open)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._sweep_interval_s)
 

@@ -56,6 +56,13 @@ async def test_processor_killed_three_times_under_load(
 
         def fault(sent: int) -> None:
             if sent in (ALERTS // 4, ALERTS // 2, 3 * ALERTS // 4):
+                # The victim must be consuming again, or the kill hits nothing in flight: on a
+                # loaded machine a restarted processor takes longer to start than the 3 s
+                # between kills (the source pauses meanwhile; the other processor goes on).
+                deadline = time.monotonic() + 60
+                while not ready(cluster.urls["processor0"]):
+                    assert time.monotonic() < deadline, "processor0 never became ready"
+                    time.sleep(0.1)
                 private_redis.proc.send_signal(signal.SIGSTOP)  # Lua calls now wait in Redis
                 time.sleep(0.2)
                 cluster.roles["processor0"].kill()  # SIGKILL: no drain, no ack, no goodbye

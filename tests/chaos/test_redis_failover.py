@@ -121,8 +121,12 @@ async def test_master_killed_sentinel_promotes(
         accepted = source.accepted
         settled = await fleet.settle(len(accepted), timeout=60)
         records = await fleet.dump()
-        delivery = check_exactly_once(records, accepted, set(source.bodies),
-                                      stream_last=cluster.stream_position()[0], rollbacks=True)
+        try:
+            delivery = check_exactly_once(records, accepted, set(source.bodies),
+                                          stream_last=cluster.stream_position()[0],
+                                          rollbacks=True)
+        except AssertionError as exc:  # the roles' logs say why (this has failed only in CI)
+            raise AssertionError(f"{exc}\n{cluster.logs()}") from None
         depths = await wait_queue_empty(rabbitmq, cluster.queue)
         outcomes = cluster.outcomes()
         processor_samples = [metrics(url) for url in cluster.of("processor")]
