@@ -85,6 +85,10 @@ client_resyncs = Counter(
 feed_gap_fills = Counter(
     "alertflow_feed_gap_fills_total", "Times the notifier refilled a gap from the stream."
 )
+feed_failures = Counter(
+    "alertflow_feed_failures_total",
+    "Unexpected errors in the notifier's event feed (it carries on from the stream; see the log).",
+)
 
 
 def exposition() -> tuple[bytes, str]:

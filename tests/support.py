@@ -597,3 +597,25 @@ async def vanishing_client(base_url: str, reset: bool) -> None:
             writer.transport.abort()
         else:
             writer.close()
+
+
+class CuedFeed:
+    """An event feed the test drives: `cue()` is a (re)subscription, as after a failover."""
+
+    def __init__(self) -> None:
+        self._batches: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+        self.cue()
+
+    @property
+    def connected(self) -> bool:
+        return True
+
+    def cue(self) -> None:
+        self._batches.put_nowait([])
+
+    async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
+        while True:
+            yield await self._batches.get()
+
+    async def close(self) -> None:
+        return None

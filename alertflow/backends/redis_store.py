@@ -335,6 +335,10 @@ class RedisEventFeed:
                 if self._connected:
                     log.warning("event feed lost Redis", error=str(exc))
                 self._connected = False
+            except Exception:
+                # E.g. a message that does not decode: subscribe again (the consumer then
+                # catches up from the stream) rather than end the feed for good.
+                log.exception("event feed failed; subscribing again")
             finally:
                 self._connected = False
                 try:

@@ -61,6 +61,12 @@ class Feed:
             except StoreUnavailable as exc:
                 # Still behind: the next batch (or resubscription) catches up from the stream.
                 log.warning("could not read the stream", error=str(exc))
+            except Exception:
+                # Anything else must not end the feed: this notifier would still look ready
+                # while its clients got no alert again. The next batch reads from the stream.
+                log.exception("feed failed on a batch; catching up with the next one")
+                metrics.feed_failures.inc()
+                behind = True
 
     async def _catch_up(self) -> None:
         if not self.synced.is_set():

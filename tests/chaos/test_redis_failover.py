@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ from tests.chaos.harness import (
     wait_until,
 )
 from tests.chaos.replicated import SentinelSet
-from tests.support import Collector, metrics, serving
+from tests.support import Collector, CuedFeed, metrics, serving
 
 pytestmark = pytest.mark.chaos
 
@@ -163,28 +162,6 @@ def _rolled_back(record: Any) -> int:
         if snapshot.get("resync"):
             void += sum(1 for event in record.events[:at] if event["seq"] > snapshot["seq"])
     return void
-
-
-class CuedFeed:
-    """An event feed the test drives: `cue()` is a (re)subscription, as after a failover."""
-
-    def __init__(self) -> None:
-        self._batches: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
-        self.cue()
-
-    @property
-    def connected(self) -> bool:
-        return True
-
-    def cue(self) -> None:
-        self._batches.put_nowait([])
-
-    async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
-        while True:
-            yield await self._batches.get()
-
-    async def close(self) -> None:
-        return None
 
 
 class SlowSnapshots(MemoryStateStore):

@@ -1,0 +1,108 @@
+"""Background loops outlive an unexpected error: the processor's sweeper and the notifier's feed.
+
+Each caught only StoreUnavailable, so any other error ended its task silently while the process
+still looked ready: the sweeper's death left every window open for good while alerts kept
+flowing in; the feed's would leave every client of the notifier without alerts. The stores here
+fail with errors of the kind a script or a half-failed-over server can raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from redis.exceptions import ResponseError
+
+from alertflow import metrics
+from alertflow.backends.memory import MemoryQueue, MemoryStateStore
+from alertflow.backends.ports import StoredEvents, Sweep
+from alertflow.domain.alert import Alert
+from alertflow.domain.locations import Catalog
+from alertflow.notifier.config import Event, NotifierConfig
+from alertflow.notifier.feed import Feed
+from alertflow.roles.processor import Processor
+from tests.support import CuedFeed, poll_until
+
+ABU_GHOSH = "אבו-גוש"
+
+
+class FailingSweeps(MemoryStateStore):
+    def __init__(self, catalog: Catalog, failures: int) -> None:
+        super().__init__(catalog)
+        self.failures = failures
+
+    async def sweep(self, now_ms: int) -> Sweep:
+        if self.failures:
+            self.failures -= 1
+            raise ResponseError("MISCONF or any other error the sweep did not expect")
+        return await super().sweep(now_ms)
+
+
+async def test_windows_close_after_the_sweep_failed(catalog: Catalog) -> None:
+    store = FailingSweeps(catalog, failures=3)
+    queue = MemoryQueue()
+    processor = Processor(queue, store, sweep_interval_s=0.02)
+    failures_before = metrics.sweep_failures._value.get()
+    shutdown = asyncio.Event()
+    running = asyncio.create_task(processor.run(shutdown))
+    try:
+        now = int(time.time() * 1000)
+        await queue.publish([Alert(id="a1", kind="alert", type="missiles", locations=[ABU_GHOSH],
+                                   issued_at=now, duration_s=1, received_at=now,
+                                   source="radar")])
+        await poll_until(lambda: any(e["kind"] == "open" for e in store._stream), 5,
+                         lambda: "the window never opened")
+        await poll_until(lambda: any(e["kind"] == "close" for e in store._stream), 10,
+                         lambda: f"the window never closed: {list(store._stream)}")
+        assert store.failures == 0
+        assert metrics.sweep_failures._value.get() - failures_before == 3
+        assert not running.done()
+    finally:
+        shutdown.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(running, 10)
+
+
+class FailingReads(MemoryStateStore):
+    def __init__(self, catalog: Catalog, failures: int) -> None:
+        super().__init__(catalog)
+        self.failures = failures
+
+    async def events_after(self, seq: int, limit: int) -> StoredEvents:
+        if self.failures:
+            self.failures -= 1
+            raise ResponseError("an error reading the stream that nobody expected")
+        return await super().events_after(seq, limit)
+
+
+async def test_the_feed_delivers_after_reading_the_stream_failed(catalog: Catalog) -> None:
+    store = FailingReads(catalog, failures=1)
+    cues = CuedFeed()  # its first batch is the subscription: the feed reads the stream (fails)
+    delivered: list[Event] = []
+
+    async def on_events(events: list[Event]) -> None:
+        delivered.extend(events)
+
+    async def on_resync(_snapshot: object) -> None:
+        raise AssertionError("nothing was lost: no resync")
+
+    failures_before = metrics.feed_failures._value.get()
+    feed = Feed(store, cues, NotifierConfig(), on_events, on_resync)
+    running = asyncio.create_task(feed.run())
+    try:
+        await poll_until(lambda: store.failures == 0, 5, lambda: "the stream was never read")
+        now = int(time.time() * 1000)
+        await store.apply(Alert(id="a1", kind="alert", type="missiles", locations=[ABU_GHOSH],
+                                issued_at=now, duration_s=60, received_at=now,
+                                source="radar"), now)
+        cues._batches.put_nowait(list(store._stream))  # the live channel's batch
+        await poll_until(lambda: bool(delivered), 5,
+                         lambda: f"nothing delivered; the feed task: {running}")
+        assert [e["alert_id"] for e in delivered] == ["a1"]
+        assert metrics.feed_failures._value.get() - failures_before == 1
+        assert not running.done()
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
