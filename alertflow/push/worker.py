@@ -1,8 +1,8 @@
 """The push role's loop: read the event stream as a consumer group, push to matching phones.
 
 - Each stream entry goes to one consumer of the group (replicas share the work) and is
-  acknowledged only after every push it caused was sent or failed for good. An entry whose
-  consumer died (no heartbeat for `reclaim_idle_s`) is taken over by another (XAUTOCLAIM):
+  acknowledged only after every push it caused was sent or failed for good. The entries of a
+  consumer that died (silent for `reclaim_idle_s`) are taken over by another, all at once:
   at least once across crashes.
 - Before sending, each (subscription, incident, notice) is claimed in Redis (lua/claim.lua),
   and marked done once sent: a subscriber never hears the same notice twice, whichever replica
@@ -113,13 +113,8 @@ class PushWorker:
         if now - self._last_reclaim > self._config.reclaim_idle_s / 2:
             self._last_reclaim = now
             await self._refresh_gauges()
-            reply: Any = await self._redis.xautoclaim(
-                self._stream, self._config.group, self._config.consumer,
-                min_idle_time=int(self._config.reclaim_idle_s * 1000), start_id="0-0",
-                count=self._config.batch)
-            taken = [(i, f) for i, f in reply[1] if f]
+            taken = await self.take_over_stopped_consumer()
             if taken:
-                log.info("took over entries of a stopped consumer", entries=len(taken))
                 return taken, True
         entries = await self._read(block_ms=1000)
         if entries and len(entries) < self._config.batch and self._config.coalesce_ms:
@@ -130,6 +125,43 @@ class PushWorker:
             entries += await self._read(block_ms=None,
                                         count=self._config.batch - len(entries))
         return entries, False
+
+    async def take_over_stopped_consumer(self) -> list[Entry]:
+        """Every pending entry of one consumer that stopped, in one batch.
+
+        A consumer handles one batch at a time, so what it left pending is the batch it was
+        sending. Handled again as one batch, each phone's notices group into the same message
+        with the same `Topic` as the first time, which the push service lets replace a copy
+        it still holds. Taken entry by entry as they pass an idle time (XAUTOCLAIM), the
+        batch would split (its entries were read up to `coalesce_ms` apart) and regroup into
+        other messages: a second notification for the same alerts.
+        """
+        idle_ms = int(self._config.reclaim_idle_s * 1000)
+        consumers: Any = await self._redis.xinfo_consumers(self._stream, self._config.group)
+        for consumer in consumers:
+            name = consumer["name"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if name == self._config.consumer or int(consumer["idle"]) < idle_ms:
+                continue
+            if not int(consumer["pending"]):
+                # A stopped consumer with nothing left: forget it, or every pod that ever ran
+                # stays in the group (a live one idle this long would simply come back).
+                await self._redis.xgroup_delconsumer(self._stream, self._config.group, name)
+                continue
+            pending: Any = await self._redis.xpending_range(
+                self._stream, self._config.group, min="-", max="+",
+                count=4 * self._config.batch, consumername=name)
+            ids = [entry["message_id"] for entry in pending]
+            # Half the idle time: the stopped consumer's entries are all older than that, and
+            # any another replica has just taken over are not (it does not take them twice).
+            reply: Any = await self._redis.xclaim(
+                self._stream, self._config.group, self._config.consumer, idle_ms // 2, ids)
+            taken = [(i, f) for i, f in reply if f]
+            if taken:
+                log.info("took over entries of a stopped consumer", consumer=name,
+                         entries=len(taken))
+                return taken
+        return []
 
     async def _read(self, block_ms: int | None, count: int | None = None) -> list[Entry]:
         reply: Any = await self._redis.xreadgroup(
