@@ -1,14 +1,16 @@
 """Issue 3, item 1: a processor killed with SIGKILL three times under load loses nothing and
 shows nothing twice: unacked messages are redelivered and the dedup claim absorbs repeats.
 
-Each kill lands while the (private) Redis is frozen for a moment: the victim's Lua calls then
-wait in Redis's socket buffer, and Redis runs them when it resumes, after the victim is dead.
+Each kill lands while the (private) Redis is frozen for a moment and alerts keep coming: the
+victim's Lua calls for them wait in Redis's socket buffer, and Redis runs them when it resumes,
+after the victim is dead.
 Those alerts are applied but never acked — the redelivery the dedup claim exists for — instead
 of the kill having to hit the microseconds between Redis' answer and the ack by luck.
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from pathlib import Path
@@ -34,6 +36,7 @@ ALERTS = 3000
 RATE = 250  # alerts per second offered; the issue asks for at least 200
 CLIENTS = 100
 DURATION_S = 6
+FROZEN_S = 0.3
 
 
 async def test_processor_killed_three_times_under_load(
@@ -54,6 +57,14 @@ async def test_processor_killed_three_times_under_load(
         bodies = (alert(locations[i % 50], DURATION_S) for i in range(ALERTS))
         kills: list[float] = []
 
+        loop = asyncio.get_running_loop()
+
+        def kill_victim() -> None:
+            cluster.roles["processor0"].kill()  # SIGKILL: no drain, no ack, no goodbye
+            private_redis.proc.send_signal(signal.SIGCONT)  # ... and run: applied, unacked
+            kills.append(time.monotonic())
+            cluster.restart("processor0", wait=False)
+
         def fault(sent: int) -> None:
             if sent in (ALERTS // 4, ALERTS // 2, 3 * ALERTS // 4):
                 # The victim must be consuming again, or the kill hits nothing in flight: on a
@@ -63,17 +74,16 @@ async def test_processor_killed_three_times_under_load(
                 while not ready(cluster.urls["processor0"]):
                     assert time.monotonic() < deadline, "processor0 never became ready"
                     time.sleep(0.1)
-                private_redis.proc.send_signal(signal.SIGSTOP)  # Lua calls now wait in Redis
-                time.sleep(0.2)
-                cluster.roles["processor0"].kill()  # SIGKILL: no drain, no ack, no goodbye
-                private_redis.proc.send_signal(signal.SIGCONT)  # ... and run: applied, unacked
-                kills.append(time.monotonic())
-                cluster.restart("processor0", wait=False)
+                private_redis.proc.send_signal(signal.SIGSTOP)
+                # The source goes on posting meanwhile: the alerts both processors take now
+                # have their Lua calls waiting in the frozen Redis when the victim dies.
+                loop.call_later(FROZEN_S, kill_victim)
 
         source = Source(cluster.of("listener"), rate=RATE)
         started = time.monotonic()
         await source.run(bodies, during=fault)
         accepted = source.accepted
+        await wait_until(lambda: len(kills) == 3, 10, "the third kill")
         await wait_until(lambda: ready(cluster.urls["processor0"]), 30, "processor0 ready")
         settled = await fleet.settle(len(accepted), timeout=90)
         seconds = time.monotonic() - started
