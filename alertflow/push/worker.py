@@ -153,7 +153,7 @@ class PushWorker:
                 count=4 * self._config.batch, consumername=name)
             ids = [entry["message_id"] for entry in pending]
             # Half the idle time: the stopped consumer's entries are all older than that, and
-            # any another replica has just taken over are not (it does not take them twice).
+            # any that another replica has just taken over are not (no one takes them twice).
             reply: Any = await self._redis.xclaim(
                 self._stream, self._config.group, self._config.consumer, idle_ms // 2, ids)
             taken = [(i, f) for i, f in reply if f]
