@@ -611,7 +611,11 @@ class CuedFeed:
         return True
 
     def cue(self) -> None:
-        self._batches.put_nowait([])
+        self.send([])
+
+    def send(self, batch: list[dict[str, Any]]) -> None:
+        """A batch as the live channel would bring it."""
+        self._batches.put_nowait(batch)
 
     async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
         while True:

@@ -64,12 +64,10 @@ class StoreGate:
                 delay = 0.05
             try:
                 await self._store.ping()
-            except StoreUnavailable:
-                delay = min(delay * 2, self._max_backoff_s)
-                continue
-            except Exception:
-                # Anything else must not end the probe: the gate would stay shut for good.
-                log.exception("state store probe failed")
+            except Exception as exc:
+                # Anything, not only StoreUnavailable: a dead probe keeps the gate shut for good.
+                if not isinstance(exc, StoreUnavailable):
+                    log.exception("state store probe failed")
                 delay = min(delay * 2, self._max_backoff_s)
                 continue
             log.info("state store reachable again; resuming")

@@ -27,35 +27,46 @@ from tests.support import CuedFeed, poll_until
 ABU_GHOSH = "אבו-גוש"
 
 
-class FailingSweeps(MemoryStateStore):
-    def __init__(self, catalog: Catalog, failures: int) -> None:
+class FailingStore(MemoryStateStore):
+    """Fails its first `sweeps` sweeps and its first `reads` stream reads."""
+
+    def __init__(self, catalog: Catalog, sweeps: int = 0, reads: int = 0) -> None:
         super().__init__(catalog)
-        self.failures = failures
+        self.sweeps, self.reads = sweeps, reads
 
     async def sweep(self, now_ms: int) -> Sweep:
-        if self.failures:
-            self.failures -= 1
+        if self.sweeps:
+            self.sweeps -= 1
             raise ResponseError("MISCONF or any other error the sweep did not expect")
         return await super().sweep(now_ms)
 
+    async def events_after(self, seq: int, limit: int) -> StoredEvents:
+        if self.reads:
+            self.reads -= 1
+            raise ResponseError("an error reading the stream that nobody expected")
+        return await super().events_after(seq, limit)
+
+
+def alert_now(duration_s: int) -> Alert:
+    now = int(time.time() * 1000)
+    return Alert(id="a1", kind="alert", type="missiles", locations=[ABU_GHOSH], issued_at=now,
+                 duration_s=duration_s, received_at=now, source="radar")
+
 
 async def test_windows_close_after_the_sweep_failed(catalog: Catalog) -> None:
-    store = FailingSweeps(catalog, failures=3)
+    store = FailingStore(catalog, sweeps=3)
     queue = MemoryQueue()
     processor = Processor(queue, store, sweep_interval_s=0.02)
     failures_before = metrics.sweep_failures._value.get()
     shutdown = asyncio.Event()
     running = asyncio.create_task(processor.run(shutdown))
     try:
-        now = int(time.time() * 1000)
-        await queue.publish([Alert(id="a1", kind="alert", type="missiles", locations=[ABU_GHOSH],
-                                   issued_at=now, duration_s=1, received_at=now,
-                                   source="radar")])
+        await queue.publish([alert_now(duration_s=1)])
         await poll_until(lambda: any(e["kind"] == "open" for e in store._stream), 5,
                          lambda: "the window never opened")
         await poll_until(lambda: any(e["kind"] == "close" for e in store._stream), 10,
                          lambda: f"the window never closed: {list(store._stream)}")
-        assert store.failures == 0
+        assert store.sweeps == 0
         assert metrics.sweep_failures._value.get() - failures_before == 3
         assert not running.done()
     finally:
@@ -64,20 +75,8 @@ async def test_windows_close_after_the_sweep_failed(catalog: Catalog) -> None:
             await asyncio.wait_for(running, 10)
 
 
-class FailingReads(MemoryStateStore):
-    def __init__(self, catalog: Catalog, failures: int) -> None:
-        super().__init__(catalog)
-        self.failures = failures
-
-    async def events_after(self, seq: int, limit: int) -> StoredEvents:
-        if self.failures:
-            self.failures -= 1
-            raise ResponseError("an error reading the stream that nobody expected")
-        return await super().events_after(seq, limit)
-
-
 async def test_the_feed_delivers_after_reading_the_stream_failed(catalog: Catalog) -> None:
-    store = FailingReads(catalog, failures=1)
+    store = FailingStore(catalog, reads=1)
     cues = CuedFeed()  # its first batch is the subscription: the feed reads the stream (fails)
     delivered: list[Event] = []
 
@@ -91,12 +90,9 @@ async def test_the_feed_delivers_after_reading_the_stream_failed(catalog: Catalo
     feed = Feed(store, cues, NotifierConfig(), on_events, on_resync)
     running = asyncio.create_task(feed.run())
     try:
-        await poll_until(lambda: store.failures == 0, 5, lambda: "the stream was never read")
-        now = int(time.time() * 1000)
-        await store.apply(Alert(id="a1", kind="alert", type="missiles", locations=[ABU_GHOSH],
-                                issued_at=now, duration_s=60, received_at=now,
-                                source="radar"), now)
-        cues._batches.put_nowait(list(store._stream))  # the live channel's batch
+        await poll_until(lambda: store.reads == 0, 5, lambda: "the stream was never read")
+        await store.apply(alert_now(duration_s=60), int(time.time() * 1000))
+        cues.send(list(store._stream))
         await poll_until(lambda: bool(delivered), 5,
                          lambda: f"nothing delivered; the feed task: {running}")
         assert [e["alert_id"] for e in delivered] == ["a1"]
