@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from alertflow import metrics
 from alertflow.backends.ports import EventFeed, Snapshot, StateStore
 from alertflow.domain.locations import Catalog
+from alertflow.notifier import request_environ
 from alertflow.notifier.app import notifier_asgi_app
 from alertflow.notifier.client_queue import WriterQueue
 from alertflow.notifier.clients import Clients
@@ -30,6 +31,7 @@ from alertflow.notifier.handlers import AlertsNamespace
 from alertflow.notifier.legacy import packet_class
 from alertflow.notifier.routes import RouteContext, notifier_routes
 from alertflow.notifier.sync import ClientSync
+from alertflow.notifier.versions import shortcuts_allowed
 from alertflow.roles.http import ReadinessCheck
 
 
@@ -60,6 +62,8 @@ class Notifier:
         # and a long-poll's answer waits briefly for more batches (client_queue.py).
         self.sio.eio.create_queue = functools.partial(
             WriterQueue, poll_hold_s=self._config.poll_hold_s)
+        if shortcuts_allowed():
+            request_environ.install(self.sio.eio)  # no garbage cycle per request
         self._clients: Clients = {}
         self._tasks: set[asyncio.Task[None]] = set()  # strong references to sync tasks
         self._transports = Transports()

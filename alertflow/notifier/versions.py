@@ -1,6 +1,7 @@
 """Whether the notifier may take its shortcuts into Hypercorn and python-engineio.
 
-direct_send.py and handshake.py reach objects those libraries do not publish. They run only
+direct_send.py, handshake.py and request_environ.py reach objects those libraries do not
+publish. They run only
 when the installed versions are the locked ones (alertflow.pinned); with any other version the
 notifier takes the libraries' own paths, slower but correct, and says so once in its log.
 Upgrading: regenerate the lock (scripts/lock.sh), run the suite (tests/unit/test_direct_send.py

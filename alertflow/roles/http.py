@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from alertflow import metrics
+from alertflow.roles.hypercorn_cycles import free_closed_connections
 
 ReadinessCheck = Callable[[], dict[str, bool]]
 
@@ -73,6 +74,7 @@ class _Config(Config):
 async def serve_app(app: Any, host: str, port: int, shutdown: asyncio.Event,
                     graceful_timeout: float = 10.0, send_timeout_s: float | None = None) -> None:
     """Serve `app` with Hypercorn until `shutdown` is set, then drain open requests."""
+    free_closed_connections()
     config = _Config()
     config.send_timeout_s = send_timeout_s
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
