@@ -210,8 +210,9 @@ class Settings:
         (NOTIFY,))
     poll_hold_ms: int = setting(
         200, "Milliseconds a long-polling client's answer may wait, once alerts are queued for "
-        "it, for more to join it (fewer requests per client); 0: answer at once. Never "
-        "websocket clients.", (NOTIFY,))
+        "it, for more to join it (fewer requests per client; each hold is a random 50–100 % "
+        "of this, so polling clients' answers do not all go out at once); 0: answer at once. "
+        "Never websocket clients.", (NOTIFY,))
     vapid_key_file: str = setting(
         "/etc/alertflow/vapid/vapid-private.pem",
         "VAPID private key, PEM (a mounted Secret; `alertflow push keygen` makes one).", (PUSH,))

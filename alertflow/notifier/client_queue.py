@@ -28,6 +28,7 @@ The hold applies only where it helps and never where it would cost:
 from __future__ import annotations
 
 import asyncio
+import random
 from contextvars import ContextVar
 from typing import Any
 
@@ -38,6 +39,12 @@ from alertflow.notifier.packet_guard import ASGIApp, Receive, Scope, Send
 # A held answer goes out once this many packets wait, far below the notifier's per-client
 # backlog bound (--max-client-backlog, 256 by default), which drops a client that reaches it.
 HOLD_MAX_PACKETS = 64
+
+# Each hold lasts a random fraction of poll_hold_s in this range. The fan-out queues a batch for
+# every polling client at once, so equal holds would end together: hundreds of answers (and the
+# next polls) in one turn of the event loop, with the next batch for websocket clients waiting
+# behind them (docs/benchmarks.md). Spread out, they interleave with the fan-out.
+HOLD_SPREAD = (0.5, 1.0)
 
 # True in the task serving an HTTP GET through engineio (a long-poll, or the handshake).
 answering_poll: ContextVar[bool] = ContextVar("answering_poll", default=False)
@@ -74,7 +81,7 @@ class WriterQueue(asyncio.Queue[Any]):
         self.poll_hold_s = poll_hold_s
         self.urgent = 0  # queued packets that are not batches: they end a hold
         self._arrived: asyncio.Event | None = None  # made by the first held poll only
-        self._first_batch_at = 0.0  # loop time when a batch arrived in the empty queue
+        self._hold_ends_at = 0.0  # loop time when the hold of the queued batches ends
 
     async def get(self) -> Any:
         if self.poll_hold_s > 0 and answering_poll.get():
@@ -93,7 +100,8 @@ class WriterQueue(asyncio.Queue[Any]):
         elif self.poll_hold_s > 0 and self.qsize() == 1:
             # The hold counts from the first batch's arrival, not from the poll that finds it
             # (the client's next GET may come later): no batch waits longer than the hold.
-            self._first_batch_at = asyncio.get_running_loop().time()
+            self._hold_ends_at = (asyncio.get_running_loop().time()
+                                  + self.poll_hold_s * random.uniform(*HOLD_SPREAD))
         if self._arrived is not None:
             self._arrived.set()
 
@@ -111,7 +119,7 @@ class WriterQueue(asyncio.Queue[Any]):
             arrived.clear()
             await arrived.wait()
         loop = asyncio.get_running_loop()
-        deadline = self._first_batch_at + self.poll_hold_s
+        deadline = self._hold_ends_at
         if self._answer_now() or deadline <= loop.time():
             return
         # The end of the hold wakes the poll as a new packet does: a timer, not a timeout, so

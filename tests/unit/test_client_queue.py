@@ -11,6 +11,7 @@ from engineio import packet as engineio_packet
 
 from alertflow.notifier.client_queue import (
     HOLD_MAX_PACKETS,
+    HOLD_SPREAD,
     BatchPacket,
     WriterQueue,
     answering_poll,
@@ -101,3 +102,28 @@ async def test_a_held_poll_answers_before_its_packets_near_the_backlog_bound() -
     queue.put_nowait(batch(HOLD_MAX_PACKETS))
     first = await asyncio.wait_for(poll, 10)
     assert first.data == batch(0).data and queue.qsize() == HOLD_MAX_PACKETS - 1
+
+
+async def test_holds_that_start_together_end_spread_out_and_never_after_the_hold() -> None:
+    """The fan-out queues a batch for every polling client at once: their answers must not all
+    go out in one turn of the event loop, and none may wait longer than the hold."""
+    hold = 0.4
+    queues = [WriterQueue(poll_hold_s=hold) for _ in range(40)]
+    loop = asyncio.get_running_loop()
+    answered_at: list[float] = []
+
+    async def poll(queue: WriterQueue) -> None:
+        await _as_poll(queue)
+        answered_at.append(loop.time())
+
+    polls = [asyncio.create_task(poll(queue)) for queue in queues]
+    await asyncio.sleep(0)  # every poll waits
+    queued_at = loop.time()
+    for queue in queues:
+        queue.put_nowait(batch(1))
+    await asyncio.wait_for(asyncio.gather(*polls), 10)
+    waits = [at - queued_at for at in answered_at]
+    low, high = HOLD_SPREAD
+    assert min(waits) >= low * hold - 0.01, waits
+    assert max(waits) <= high * hold + 1.0, waits  # the hold's end, and a busy machine's slack
+    assert max(waits) - min(waits) > (high - low) * hold / 8, waits  # not all at one instant
