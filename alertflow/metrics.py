@@ -66,7 +66,8 @@ queue_latency_seconds = Histogram(
 connected_clients = Gauge("alertflow_connected_clients", "Socket.IO clients connected.")
 deliveries = Counter("alertflow_deliveries_total", "Events delivered, counted per recipient.")
 end_to_end_latency_seconds = Histogram(
-    "alertflow_end_to_end_latency_seconds", "Listener receipt to emit by the notifier.",
+    "alertflow_end_to_end_latency_seconds",
+    "Listener receipt until the notifier has handed the alert to every connected client.",
     buckets=_LATENCY_BUCKETS,
 )
 clients_dropped = Counter(

@@ -116,9 +116,11 @@ class Feed:
             return
         self.ring.extend(events)
         self.last_seq = events[-1]["seq"]
+        await self._on_events(events)
+        # Measured once every client has been handed the batch (written to each websocket,
+        # queued for the rest): what a pause of this process or a slow fan-out costs shows here.
         now = time.time()
         for event in events:
             if event["kind"] == "open" and event.get("received_at"):
                 metrics.end_to_end_latency_seconds.observe(
                     max(0.0, now - event["received_at"] / 1000))
-        await self._on_events(events)
