@@ -67,6 +67,9 @@ PollingCount = Annotated[int, typer.Option(
 PollingKeepalive = Annotated[bool, typer.Option(
     "--polling-keepalive", help="The --polling-clients keep their HTTP connections alive, as "
     "browsers do (Node's engine.io-client opens one per request).")]
+NodeApart = Annotated[bool, typer.Option(
+    "--node-apart", help="Node's clients connect to the last notifier and the websocket "
+    "clients to the others (with --notifiers 2: polling clients on a notifier of their own).")]
 NodeModules = Annotated[str, _opt("node-modules", "Where socket.io-client is installed "
                                   "(`npm ci` in tests/js).")]
 
@@ -155,7 +158,7 @@ def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
         connect_concurrency: Concurrency = 50,
         drain_timeout: Drain = drain_timeout, seed: Seed = 4, append: Append = "",
         node_clients: NodeCount = 0, polling_clients: PollingCount = 0,
-        polling_keepalive: PollingKeepalive = False,
+        polling_keepalive: PollingKeepalive = False, node_apart: NodeApart = False,
         node_modules: NodeModules = "tests/js/node_modules",
     ) -> None:
         target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
@@ -167,7 +170,7 @@ def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
                                        node_clients=node_clients,
                                        polling_clients=polling_clients,
                                        polling_keepalive=polling_keepalive,
-                                       node_modules=node_modules), append)
+                                       node_apart=node_apart, node_modules=node_modules), append)
 
     command.__doc__ = summary
     bench_app.command(name)(command)

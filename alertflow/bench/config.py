@@ -49,6 +49,7 @@ class Load:
     node_clients: int = 0  # default options: long-polling, then the upgrade
     polling_clients: int = 0  # long-polling only
     polling_keepalive: bool = False  # their HTTP connections kept alive, as browsers do
+    node_apart: bool = False  # Node's clients on the last notifier, the swarm on the others
     node_modules: str = "tests/js/node_modules"  # where socket.io-client is installed
 
 

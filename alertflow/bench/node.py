@@ -59,7 +59,8 @@ class NodeClients:
         opens = summary["opens"] or [0]
         expected = summary["clients"] * accepted
         return {
-            "mode": self.mode, "clients": summary["clients"], "ready": summary["ready"],
+            "mode": self.mode, "notifier_url": self.url, "clients": summary["clients"],
+            "ready": summary["ready"],
             "transports_at_end": summary["transports"], "lost": summary["lost"],
             "opens_per_client": [min(opens), max(opens)],
             "delivered_fraction": round(sum(opens) / expected, 6) if expected else 0.0,

@@ -187,10 +187,14 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
     """latency, fanout and burst: N clients, alerts posted at a fixed rate, one per request."""
     async with system(target) as running:
         factory = AlertFactory(load.alert_type, load.window_s, load.seed)
-        swarm = Swarm(running.notifier_urls, factory.is_ours, deflate=load.deflate,
+        urls = running.notifier_urls
+        if load.node_apart and len(urls) < 2:
+            raise ValueError("--node-apart needs at least two notifiers")
+        swarm_urls, node_url = (urls[:-1], urls[-1]) if load.node_apart else (urls, urls[0])
+        swarm = Swarm(swarm_urls, factory.is_ours, deflate=load.deflate,
                       connect_concurrency=load.connect_concurrency)
         poster = Poster(running.listener_url, running.token)
-        groups = [NodeClients(running.notifier_urls[0], mode, count, load.alert_type,
+        groups = [NodeClients(node_url, mode, count, load.alert_type,
                               load.node_modules, keepalive=keepalive)
                   for mode, count, keepalive in (
                       ("default", load.node_clients, False),
@@ -235,7 +239,8 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
                    "processors": target.processors, "notifiers": target.notifiers,
                    "queue_type": target.queue_type, "node_clients": load.node_clients,
                    "polling_clients": load.polling_clients,
-                   "polling_keepalive": load.polling_keepalive},
+                   "polling_keepalive": load.polling_keepalive,
+                   "node_apart": load.node_apart},
         "clients": clients, **node, "posted": posted.summary(),
         "achieved_rate": round(posted.requests / posting_s, 1) if posting_s else 0.0,
         "e2e_ms": percentiles(_open_latencies(swarm.frames, posted)),

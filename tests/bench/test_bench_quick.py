@@ -94,19 +94,27 @@ def test_quick_feedout(rabbitmq: str, redis_url: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(85)
-@pytest.mark.parametrize("connections", [[], ["--polling-keepalive"]], ids=["per-request",
-                                                                          "keepalive"])
+@pytest.mark.parametrize("connections", [[], ["--polling-keepalive"],
+                                         ["--notifiers", "2", "--node-apart"]],
+                         ids=["per-request", "keepalive", "apart"])
 def test_quick_fanout_with_polling_clients(connections: list[str], rabbitmq: str,
                                            redis_url: str, tmp_path: Path) -> None:
     """Node's socket.io-client on long-polling beside the websocket clients, with a TCP
-    connection per request (Node's default) or kept alive (as browsers do)."""
+    connection per request (Node's default) or kept alive (as browsers do), or on a notifier
+    of their own (`--node-apart`: the control that tells the notifier's cost from the
+    machine's)."""
     if not (Path("tests/js/node_modules") / "socket.io-client").is_dir():
         pytest.skip("socket.io-client is not installed (npm ci in tests/js)")
     result = run_bench("fanout", ["--clients", "10", "--rate", "10", "--duration", "2",
                                   "--polling-clients", "3", *connections],
                        rabbitmq, redis_url, tmp_path)
     polling = result["node_polling_clients"]
-    assert result["params"]["polling_keepalive"] is bool(connections)
+    assert result["params"]["polling_keepalive"] is ("--polling-keepalive" in connections)
+    notifiers = result["deployment"]["notifier_urls"]
+    if "--node-apart" in connections:
+        assert len(notifiers) == 2 and polling["notifier_url"] == notifiers[1], result
+    else:
+        assert polling["notifier_url"] == notifiers[0], result
     assert result["delivered_fraction"] == 1.0 and result["duplicates"] == 0, result
     assert polling["ready"] == 3 and polling["transports_at_end"] == {"polling": 3}, polling
     assert polling["delivered_fraction"] == 1.0 and polling["duplicates"] == 0, polling
