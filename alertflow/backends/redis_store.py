@@ -325,12 +325,13 @@ class RedisEventFeed:
                         continue
                     batch = _batch_decoder.decode(message["data"])
                     # Coalesce what is already waiting: one emit per client instead of many,
-                    # and no waiting at all when the channel is quiet. `can_read_destructive`
-                    # looks at what is buffered without giving up the event loop; asking
-                    # get_message(timeout=0) instead waits for a turn of the loop even when
-                    # nothing is there, and a busy notifier's turns are long (100+ ms of delay
-                    # per batch beside 200 polling clients: docs/benchmarks.md).
-                    while len(batch) < 1000 and await connection.can_read_destructive():
+                    # and no waiting at all when the channel is quiet. `can_read()` looks at
+                    # what is buffered without reading it or giving up the event loop (redis-py
+                    # 8; before, it consumed data). get_message(timeout=0) alone waits for a
+                    # turn of the loop even when nothing is there, and a busy notifier's turns
+                    # are long: 50 ms more per batch beside 200 polling clients
+                    # (docs/benchmarks.md).
+                    while len(batch) < 1000 and await connection.can_read():
                         more = await pubsub.get_message(timeout=0.0)
                         if more is None:
                             break

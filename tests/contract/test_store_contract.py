@@ -202,6 +202,11 @@ async def test_feed_delivers_events_in_order_coalescing_what_waits(
         received += await next_batch(batches)
     assert [event["seq"] for event in received] == [3, 4, 5]
     assert [event["kind"] for event in received] == ["open", "close", "close"]
+    # Published while nobody read: waiting together, they come as one batch.
+    for number in range(3):
+        await store.apply(alert(f"w{number}", [f"waiting-{number}"], now, 1), now)
+    await asyncio.sleep(1.0)  # each publish has long reached the subscriber
+    assert [event["seq"] for event in await next_batch(batches)] == [6, 7, 8]
 
 
 async def test_concurrent_applies_each_get_their_own_outcome(
