@@ -163,6 +163,9 @@ def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
     ) -> None:
         target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
                          queue_type, processors, notifiers, role_log_level, log_dir, py_spy)
+        if node_apart and (notifiers if start else len(target.notifier_urls)) < 2:
+            raise typer.BadParameter("needs two notifiers or more (--notifiers 2)",
+                                     param_hint="--node-apart")
         _deliveries(name, target, Load(clients=clients, rate=rate, duration_s=duration,
                                        window_s=window, deflate=deflate,
                                        connect_concurrency=connect_concurrency,
