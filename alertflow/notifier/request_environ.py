@@ -6,13 +6,14 @@ reader it puts in `wsgi.input`). A class is a reference cycle (type, its `__dict
 and its methods close over the request's `receive`, which holds Hypercorn's per-request queue:
 so every long-poll left ~18 objects that only the cyclic garbage collector frees. At hundreds
 of polls a second that filled the notifier's young generation every few seconds, and each
-collection stopped the event loop, and every websocket delivery with it, for 50–180 ms
+collection stopped the event loop, and every websocket delivery with it, for up to 180 ms
 (docs/benchmarks.md, "Garbage per long-poll"). Here the reader is one class, defined once, so
 a request's objects are freed as soon as it ends.
 
-The environ is the same as python-engineio's (tests/unit/test_request_environ.py compares the
-two); the notifier installs this in its engineio server only with the locked versions
-(versions.py), like its other shortcuts.
+For every request engineio serves the environ is the same as its own
+(tests/unit/test_request_environ.py compares the two; the one difference, a websocket's body
+reading as b"" instead of None, is never asked for). The notifier installs this in its
+engineio server only with the locked versions (versions.py), like its other shortcuts.
 """
 
 from __future__ import annotations

@@ -58,7 +58,8 @@ async def _get(http: aiohttp.ClientSession, url: str) -> str:
 async def test_long_polls_on_new_connections_leave_no_cycles(
         catalog: Catalog, collector_saving_garbage: list[Any]) -> None:
     store = MemoryStateStore(catalog)
-    notifier = Notifier(store, store.feed(), catalog, NotifierConfig(poll_hold_s=0.0))
+    config = NotifierConfig(poll_hold_s=0.01)  # the hold's timer runs too
+    notifier = Notifier(store, store.feed(), catalog, config)
     async with serving(notifier) as url:
         endpoint = f"{url}/socket.io/?EIO=4&transport=polling"
         # A connection per request, as Node's socket.io-client polls.
