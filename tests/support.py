@@ -25,6 +25,8 @@ import socketio
 from alertflow.backends.cleanup import delete_keys as delete_keys
 from alertflow.backends.cleanup import delete_queues as delete_queues
 from alertflow.backends.cleanup import delete_run_state
+from alertflow.backends.ports import StateStore
+from alertflow.domain.alert import Alert
 from alertflow.local_ports import free_port
 from alertflow.notifier import Notifier
 from alertflow.roles.http import serve_app
@@ -118,6 +120,17 @@ async def poll_until(condition: Callable[[], bool], timeout: float,
         if time.monotonic() > deadline:
             raise AssertionError(failure())
         await asyncio.sleep(0.02)
+
+
+async def apply_alert_now(store: StateStore, location: str, duration_s: int = 60) -> Alert:
+    """A new alert over `location`, issued and received now, applied to `store` as a
+    processor would (the notifier's feed then carries its open event)."""
+    now = int(time.time() * 1000)
+    issued = Alert(id=f"test-{location}-{time.monotonic_ns()}", kind="alert", type="missiles",
+                   locations=[location], issued_at=now, duration_s=duration_s,
+                   received_at=now, source="test")
+    await store.apply(issued, now)
+    return issued
 
 
 @contextlib.asynccontextmanager

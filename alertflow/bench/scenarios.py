@@ -113,11 +113,9 @@ def _close_lateness(frames: list[Frame]) -> Iterator[float]:
                 yield received * 1000 - ends_at
 
 
-def _per_cpu(count: int, cpu: dict[str, dict[str, float]],
-             role: str | frozenset[str]) -> float | None:
-    """`count` per CPU second of the processes whose name starts with `role`, or is in it."""
-    seconds = sum(item["cpu_s"] for name, item in cpu.items()
-                  if (name in role if isinstance(role, frozenset) else name.startswith(role)))
+def _per_cpu(count: int, cpu: dict[str, dict[str, float]], role: str) -> float | None:
+    """`count` per CPU second of the processes whose name starts with `role`."""
+    seconds = sum(item["cpu_s"] for name, item in cpu.items() if name.startswith(role))
     return round(count / seconds, 1) if seconds > 0 else None
 
 
@@ -249,8 +247,9 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
         "deliveries": delivered,
         "deliveries_per_s": round(delivered / span, 1) if span > 0 else 0.0,
         # The websocket clients' notifiers only: with --node-apart the last one serves Node's.
-        "deliveries_per_notifier_cpu_s": _per_cpu(delivered, cpu, frozenset(
-            f"notifier{index}" for index in range(len(swarm_urls)))),
+        "deliveries_per_notifier_cpu_s": _per_cpu(delivered, {
+            name: item for name, item in cpu.items()
+            if not (load.node_apart and name == f"notifier{len(swarm_urls)}")}, "notifier"),
         **_delivery(swarm, posted.accepted), "drained": drained,
         "cpu": cpu, **memory, "wall_s": round(wall_s, 2),
         **measured.report(),

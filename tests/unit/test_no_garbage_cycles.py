@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import collections
 import gc
-import time
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,10 +20,9 @@ import aiohttp
 import pytest
 
 from alertflow.backends.memory import MemoryStateStore
-from alertflow.domain.alert import Alert
 from alertflow.domain.locations import Catalog
 from alertflow.notifier import Notifier, NotifierConfig
-from tests.support import serving
+from tests.support import apply_alert_now, serving
 
 SERVER_MODULES = ("hypercorn", "h11", "engineio", "socketio", "starlette", "alertflow")
 POLLS = 12
@@ -67,7 +66,7 @@ async def test_long_polls_on_new_connections_leave_no_cycles(
         async with aiohttp.ClientSession(connector=connector) as http:
             opened = await _get(http, endpoint)
             assert opened.startswith("0{"), opened
-            sid = opened.split('"sid":"', 1)[1].split('"', 1)[0]
+            sid = json.loads(opened[1:])["sid"]
             polling = f"{endpoint}&sid={sid}"
             async with http.post(polling, data="40") as answer:  # the namespace
                 assert answer.status == 200
@@ -75,12 +74,8 @@ async def test_long_polls_on_new_connections_leave_no_cycles(
             gc.collect()  # start-up's own garbage (connecting, the snapshot) is not counted
             gc.garbage.clear()
             received = ""
-            for number in range(POLLS):
-                now = int(time.time() * 1000)
-                await store.apply(Alert(
-                    id=f"cycle-{number}-{time.monotonic_ns()}", kind="alert", type="missiles",
-                    locations=["Haifa"], issued_at=now, duration_s=60, received_at=now,
-                    source="test"), now)
+            for _ in range(POLLS):
+                await apply_alert_now(store, "Haifa")
                 received += await _get(http, polling)
         assert received.count('"kind":"open"') == POLLS, received  # the polls did deliver
         gc.collect()

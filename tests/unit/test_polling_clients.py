@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ from alertflow.backends.memory import MemoryStateStore
 from alertflow.domain.alert import Alert
 from alertflow.domain.locations import Catalog
 from alertflow.notifier import Notifier, NotifierConfig
-from tests.support import Collector, poll_until, serving
+from tests.support import Collector, apply_alert_now, poll_until, serving
 
 POLLING = ["polling"]
 
@@ -30,12 +29,7 @@ class Running:
     notifier: Notifier
 
     async def alert(self, location: str, duration_s: int = 60) -> Alert:
-        now = int(time.time() * 1000)
-        issued = Alert(id=f"poll-{location}-{now}-{time.monotonic_ns()}", kind="alert",
-                       type="missiles", locations=[location], issued_at=now,
-                       duration_s=duration_s, received_at=now, source="test")
-        await self.store.apply(issued, now)
-        return issued
+        return await apply_alert_now(self.store, location, duration_s)
 
 
 @pytest.fixture
