@@ -7,11 +7,15 @@ A port is only reserved once the role binds it, which happens seconds after it i
 two hazards have to be designed out: the kernel handing the same port to the next caller (it
 did: a listener and a notifier once got the same one), and the port being taken meanwhile as
 the source port of some outgoing connection. Ports therefore come from below the kernel's
-ephemeral range, at random, and never twice from one process.
+ephemeral range, at random, and never twice from one process. When several test runs share the
+machine (scripts/test.sh runs the chaos tests beside the rest), `ALERTFLOW_PORT_SLICE=k/n` gives
+each its own k-th of that range, inherited by everything it starts: no other process's check can
+see a port it picked but has not bound yet.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 from pathlib import Path
@@ -27,11 +31,19 @@ def _ephemeral_floor() -> int:
         return 32_768  # Linux's default
 
 
+def _port_range() -> tuple[int, int]:
+    """[lowest, ceiling): below the ephemeral range, narrowed to ALERTFLOW_PORT_SLICE's part."""
+    lowest, ceiling = _LOWEST, max(_ephemeral_floor(), _LOWEST + 1_000)
+    index, _, count = os.environ.get("ALERTFLOW_PORT_SLICE", "0/1").partition("/")
+    width = (ceiling - lowest) // int(count)
+    return lowest + int(index) * width, lowest + (int(index) + 1) * width
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port on `host` that is bindable now and that this process has not handed out before."""
-    ceiling = max(_ephemeral_floor(), _LOWEST + 1_000)
+    lowest, ceiling = _port_range()
     for _ in range(1_000):
-        port = random.randrange(_LOWEST, ceiling)
+        port = random.randrange(lowest, ceiling)
         if port in _handed_out:
             continue
         with socket.socket() as sock:
@@ -41,4 +53,4 @@ def free_port(host: str = "127.0.0.1") -> int:
                 continue
         _handed_out.add(port)
         return port
-    raise RuntimeError(f"no free port on {host} between {_LOWEST} and {ceiling}")
+    raise RuntimeError(f"no free port on {host} between {lowest} and {ceiling}")
