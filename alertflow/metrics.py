@@ -64,6 +64,9 @@ queue_latency_seconds = Histogram(
 )
 
 connected_clients = Gauge("alertflow_connected_clients", "Socket.IO clients connected.")
+long_polling_clients = Gauge(
+    "alertflow_long_polling_clients",
+    "Engine.IO sessions on HTTP long-polling (not, or not yet, upgraded to a websocket).")
 deliveries = Counter("alertflow_deliveries_total", "Events delivered, counted per recipient.")
 end_to_end_latency_seconds = Histogram(
     "alertflow_end_to_end_latency_seconds",

@@ -47,7 +47,9 @@ async def test_metrics_of_every_role_move_when_alerts_flow(running: Pipeline) ->
     listener, processor = running.listener_url, running.processor_urls[0]
     notifier = running.notifier_urls[0]
     client = await Collector(notifier).connect()
-    await client.wait_for(lambda c: bool(c.snapshots), what="snapshot")
+    poller = await Collector(notifier, transports=["polling"]).connect()
+    for collector in (client, poller):
+        await collector.wait_for(lambda c: bool(c.snapshots), what="snapshot")
     before = {url: scrape(url) for url in (listener, processor, notifier)}
 
     bodies = [alert_body("Abu Ghosh", duration_s=1), alert_body(["Ashkelon", "Atlantis"], 1)]
@@ -55,7 +57,8 @@ async def test_metrics_of_every_role_move_when_alerts_flow(running: Pipeline) ->
         assert (await running.post(body))[0] == 202
     assert (await running.post(bodies[0]))[0] == 202  # a duplicate
     assert (await running.post({"type": "x"}))[0] == 422
-    await client.wait_for(lambda c: len(c.closes()) == 3, timeout=10, what="three closes")
+    for collector in (client, poller):
+        await collector.wait_for(lambda c: len(c.closes()) == 3, timeout=10, what="three closes")
     await asyncio.sleep(0.5)
     after = {url: scrape(url) for url in (listener, processor, notifier)}
 
@@ -76,9 +79,13 @@ async def test_metrics_of_every_role_move_when_alerts_flow(running: Pipeline) ->
     assert moved(processor, "alertflow_queue_latency_seconds_count") == 3
     assert after[processor]["alertflow_active_incidents"] == 0
     assert after[processor]["alertflow_redis_connected"] == 1
-    assert after[notifier]["alertflow_connected_clients"] == 1
-    assert moved(notifier, "alertflow_deliveries_total") == 6
+    assert after[notifier]["alertflow_connected_clients"] == 2
+    assert after[notifier]["alertflow_long_polling_clients"] == 1  # the websocket client is not
+    assert moved(notifier, "alertflow_deliveries_total") == 12
     assert moved(notifier, "alertflow_end_to_end_latency_seconds_count") == 3
+    await poller.disconnect()
+    await asyncio.sleep(0.5)
+    assert scrape(notifier)["alertflow_long_polling_clients"] == 0
     await client.disconnect()
 
 
