@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import socket
 from pathlib import Path
 
@@ -34,9 +35,14 @@ def _ephemeral_floor() -> int:
 def _port_range() -> tuple[int, int]:
     """[lowest, ceiling): below the ephemeral range, narrowed to ALERTFLOW_PORT_SLICE's part."""
     lowest, ceiling = _LOWEST, max(_ephemeral_floor(), _LOWEST + 1_000)
-    index, _, count = os.environ.get("ALERTFLOW_PORT_SLICE", "0/1").partition("/")
-    width = (ceiling - lowest) // int(count)
-    return lowest + int(index) * width, lowest + (int(index) + 1) * width
+    value = os.environ.get("ALERTFLOW_PORT_SLICE", "0/1")
+    match = re.fullmatch(r"(\d+)/(\d+)", value)
+    index, count = (int(match[1]), int(match[2])) if match else (0, 0)
+    width = (ceiling - lowest) // count if count else 0
+    if not index < count or width < 100:
+        raise ValueError(f"ALERTFLOW_PORT_SLICE={value!r}: expected k/n with 0 <= k < n, and n "
+                         f"small enough for 100 ports each between {lowest} and {ceiling}")
+    return lowest + index * width, lowest + (index + 1) * width
 
 
 def free_port(host: str = "127.0.0.1") -> int:

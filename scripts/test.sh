@@ -32,22 +32,37 @@ python3 -m venv .venv
 (cd tests/js && npm ci --no-audit --no-fund --silent)
 node --experimental-detect-module --test tests/js/dashboard-protocol.test.mjs tests/js/push-notification.test.mjs  # the dashboard's reducer, push notifications
 
-# With only options (or none), the chaos tests run beside the rest in a pytest of their own: they
-# are a third of the suite's time and mostly wait for processes to die, restart and catch up.
-# Each run picks ports from its own half of the range (alertflow/local_ports.py). Given test
-# paths, one pytest runs just those.
+# With no arguments, or only options that change what pytest prints or stop it at a failure,
+# the chaos tests run beside the rest in a pytest of their own: they are a third of the suite's time and mostly wait for
+# processes to die, restart and catch up. Each run picks ports from its own half of the range
+# (alertflow/local_ports.py) and keeps its own cache. Any other argument (paths, -k, -m, --lf,
+# --junitxml…) runs one pytest with exactly those arguments.
 for arg in "$@"; do
-  case "$arg" in -*) ;; *) exec .venv/bin/pytest "$@" ;; esac
+  case "$arg" in
+    -q | -v | -vv | -x | -r* | --tb=* | --durations=*) ;;
+    *) exec .venv/bin/pytest "$@" ;;
+  esac
 done
 chaos_log="$(mktemp)"
-ALERTFLOW_PORT_SLICE=1/2 .venv/bin/pytest tests/chaos "$@" >"$chaos_log" 2>&1 &
+# Background jobs of a script ignore SIGINT; the subshell restores it, so that stopping this
+# script (trap below) stops the chaos tests through pytest's own KeyboardInterrupt, which
+# lets their fixtures stop the private servers they started.
+(trap - INT; ALERTFLOW_PORT_SLICE=1/2 exec .venv/bin/pytest -o cache_dir=.pytest_cache/chaos \
+   tests/chaos "$@") >"$chaos_log" 2>&1 &
 chaos_pid=$!
+stop_chaos() {
+  if kill -0 "$chaos_pid" 2>/dev/null; then
+    kill -INT "$chaos_pid" 2>/dev/null || true
+    wait "$chaos_pid" 2>/dev/null || true
+  fi
+  rm -f "$chaos_log"
+}
+trap stop_chaos EXIT
 status=0
 ALERTFLOW_PORT_SLICE=0/2 .venv/bin/pytest --ignore=tests/chaos "$@" || status=$?
+echo "=== the chaos tests (tests/chaos, pid $chaos_pid), run beside the rest: waiting for them ==="
 chaos_status=0
 wait "$chaos_pid" || chaos_status=$?
-echo "=== the chaos tests (tests/chaos), run beside the rest ==="
 cat "$chaos_log"
-rm -f "$chaos_log"
 echo "=== pytest exit status: the rest $status, the chaos tests $chaos_status ==="
-[ "$status" -eq 0 ] && [ "$chaos_status" -eq 0 ]
+exit $((status != 0 ? status : chaos_status))

@@ -38,11 +38,22 @@ def _refused(scope: Any, reason: str, frame: str) -> None:
                 reason=reason, frame=frame)
 
 
+def _count_long_polling_clients(sio: socketio.AsyncServer) -> None:
+    """Set at scrape only (a pass over every session). Operators watch it: a polling client
+    costs the notifier as much CPU as 13–23 websocket clients while alerts flow
+    (docs/scaling.md). Sessions that are connected, not upgraded and not yet closed (engineio
+    sweeps closed ones later; a direct websocket is not connected until it is upgraded)."""
+    metrics.long_polling_clients.set(sum(
+        1 for socket in sio.eio.sockets.values()
+        if socket.connected and not socket.upgraded and not socket.closed))
+
+
 def notifier_asgi_app(sio: socketio.AsyncServer, transports: Transports,
                       routes: list[BaseRoute], readiness: ReadinessCheck,
                       allowed_origins: AllowedOrigins) -> Any:
     starlette = Starlette(
-        routes=[*routes, *health_routes(readiness), *page_routes(DASHBOARD_DIR), dashboard()],
+        routes=[*routes, *health_routes(readiness, lambda: _count_long_polling_clients(sio)),
+                *page_routes(DASHBOARD_DIR), dashboard()],
         middleware=cors_middleware(allowed_origins))
     return security_headers(without_compression(transports.middleware(packet_guard(
         marking_polls(socketio.ASGIApp(sio, other_asgi_app=starlette)), MAX_PACKET_BYTES,

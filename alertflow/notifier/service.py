@@ -91,11 +91,6 @@ class Notifier:
 
     def readiness(self) -> dict[str, bool]:
         metrics.redis_connected.set(1 if self.feed.connected else 0)
-        # Counted at scrape, not kept up to date. Operators watch it: a polling client costs the
-        # notifier as much CPU as 15–20 websocket clients while alerts flow (docs/scaling.md).
-        metrics.long_polling_clients.set(
-            sum(1 for socket in self.sio.eio.sockets.values()
-                if not socket.upgraded and not socket.closed))  # engineio sweeps closed later
         return {"redis_feed": self.feed.connected, "synced": self.feed.synced.is_set()}
 
     async def run_feed(self) -> None:

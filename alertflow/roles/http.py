@@ -19,7 +19,9 @@ from alertflow.roles.hypercorn_cycles import free_closed_connections
 ReadinessCheck = Callable[[], dict[str, bool]]
 
 
-def health_routes(readiness: ReadinessCheck) -> list[Route]:
+def health_routes(readiness: ReadinessCheck,
+                  before_scrape: Callable[[], None] | None = None) -> list[Route]:
+    """/healthz, /readyz and /metrics; `before_scrape` sets gauges too costly to keep current."""
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "alive"})
 
@@ -36,6 +38,8 @@ def health_routes(readiness: ReadinessCheck) -> list[Route]:
         readiness()  # refreshes the connection gauges: a scrape alone must not read stale ones
         # Live tasks: a leak (a task left behind per vanished client) shows as steady growth.
         metrics.event_loop_tasks.set(len(asyncio.all_tasks()))
+        if before_scrape is not None:
+            before_scrape()
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 

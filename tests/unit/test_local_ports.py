@@ -28,3 +28,11 @@ def test_without_a_slice_ports_come_from_the_whole_range(
     # Random over the whole range: of 200 ports, some fall in each half.
     assert any(port < upper_half_starts for port in whole)
     assert any(port >= upper_half_starts for port in whole)
+
+
+@pytest.mark.parametrize("port_slice", ["2/2", "-1/2", "0/0", "1", "", "a/b", "0/99999"])
+def test_a_slice_that_names_no_ports_is_refused_by_name(
+        monkeypatch: pytest.MonkeyPatch, port_slice: str) -> None:
+    monkeypatch.setenv("ALERTFLOW_PORT_SLICE", port_slice)
+    with pytest.raises(ValueError, match="ALERTFLOW_PORT_SLICE"):
+        local_ports.free_port()
