@@ -134,15 +134,21 @@ class Processor:
         return Verdict.ACK
 
     async def _store_or_stopping(self) -> bool:
-        """Wait until the store answers (True) or the processor is stopping (False)."""
-        if self._gate.up:
-            return True
-        up = asyncio.ensure_future(self._gate.wait_up())
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({up, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        up.cancel()
-        stopping.cancel()
-        return self._gate.up
+        """Wait until the store answers (True) or the processor is stopping (False).
+
+        The gate may open and shut again before this task runs (a master that answers the
+        probe but cannot replicate: every retried alert shuts it at once), so waking is not
+        an answer: only the gate seen open, or the stop, is. Returning False on a shut gate
+        ended the sweeper for good in a failover test, and every window stayed open."""
+        while not self._gate.up:
+            if self._stopping.is_set():
+                return False
+            up = asyncio.ensure_future(self._gate.wait_up())
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({up, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            up.cancel()
+            stopping.cancel()
+        return True
 
     async def sweep_forever(self) -> None:
         while await self._store_or_stopping() and not self._stopping.is_set():

@@ -16,7 +16,7 @@ from redis.exceptions import ResponseError
 
 from alertflow import metrics
 from alertflow.backends.memory import MemoryQueue, MemoryStateStore
-from alertflow.backends.ports import StoredEvents, Sweep
+from alertflow.backends.ports import NotReplicated, Outcome, StoredEvents, Sweep
 from alertflow.domain.alert import Alert
 from alertflow.domain.locations import Catalog
 from alertflow.notifier.config import Event, NotifierConfig
@@ -47,10 +47,25 @@ class FailingStore(MemoryStateStore):
         return await super().events_after(seq, limit)
 
 
-def alert_now(duration_s: int) -> Alert:
+class UnreplicatedStore(MemoryStateStore):
+    """A master that answers pings but replicates nothing: its first `refusals` applies fail
+    with NotReplicated, as WAIT does while the replicas are cut off."""
+
+    def __init__(self, catalog: Catalog, refusals: int) -> None:
+        super().__init__(catalog)
+        self.refusals = refusals
+
+    async def apply(self, alert: Alert, now_ms: int) -> tuple[Outcome, int]:
+        if self.refusals and alert.id != "a1":
+            self.refusals -= 1
+            raise NotReplicated("writes reached 0 of 1 replicas in 1000 ms")
+        return await super().apply(alert, now_ms)
+
+
+def alert_now(duration_s: int, alert_id: str = "a1") -> Alert:
     now = int(time.time() * 1000)
-    return Alert(id="a1", kind="alert", type="missiles", locations=[ABU_GHOSH], issued_at=now,
-                 duration_s=duration_s, received_at=now, source="radar")
+    return Alert(id=alert_id, kind="alert", type="missiles", locations=[ABU_GHOSH],
+                 issued_at=now, duration_s=duration_s, received_at=now, source="radar")
 
 
 async def test_windows_close_after_the_sweep_failed(catalog: Catalog) -> None:
@@ -68,6 +83,34 @@ async def test_windows_close_after_the_sweep_failed(catalog: Catalog) -> None:
                          lambda: f"the window never closed: {list(store._stream)}")
         assert store.sweeps == 0
         assert metrics.sweep_failures._value.get() - failures_before == 3
+        assert not running.done()
+    finally:
+        shutdown.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(running, 10)
+
+
+async def test_windows_close_after_the_store_flapped(catalog: Catalog) -> None:
+    """Each refused alert shuts the store gate, and the probe's ping opens it again at once:
+    the gate flaps. The sweeper waiting on it must keep waiting through every flap, not give
+    up when it wakes to a gate already shut again (it did, and no window closed again)."""
+    store = UnreplicatedStore(catalog, refusals=40)
+    queue = MemoryQueue()
+    processor = Processor(queue, store, sweep_interval_s=0.02)
+    shutdown = asyncio.Event()
+    running = asyncio.create_task(processor.run(shutdown))
+    try:
+        await queue.publish([alert_now(duration_s=1)])
+        await poll_until(lambda: any(e["kind"] == "open" for e in store._stream), 5,
+                         lambda: "the window never opened")
+        await queue.publish([alert_now(duration_s=1, alert_id="a2")])  # refused 40 times
+        (first,) = [e["incident_id"] for e in store._stream if e["kind"] == "open"]
+        await poll_until(lambda: store.refusals == 0, 20, lambda: "the refusals never ended")
+        # a1's window ended during the flaps: only the sweeper closes it (a2 came too late to
+        # extend it, and is shown as an open and its close of its own).
+        await poll_until(lambda: any(e["kind"] == "close" and e["incident_id"] == first
+                                     for e in store._stream), 10,
+                         lambda: f"the window never closed: {list(store._stream)}")
         assert not running.done()
     finally:
         shutdown.set()
