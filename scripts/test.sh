@@ -33,9 +33,9 @@ python3 -m venv .venv
 node --experimental-detect-module --test tests/js/dashboard-protocol.test.mjs tests/js/push-notification.test.mjs  # the dashboard's reducer, push notifications
 
 # With no arguments, or only options that change what pytest prints or stop it at a failure,
-# the chaos tests run beside the rest in a pytest of their own: they are a third of the suite's time and mostly wait for
-# processes to die, restart and catch up. Each run picks ports from its own half of the range
-# (alertflow/local_ports.py) and keeps its own cache. Any other argument (paths, -k, -m, --lf,
+# the chaos tests run beside the rest in a pytest of their own: they are a third of the suite's
+# time and mostly wait for processes to die, restart and catch up. Each run picks ports from its
+# own half of the range (alertflow/local_ports.py) and keeps its own cache. Any other argument (paths, -k, -m, --lf,
 # --junitxml…) runs one pytest with exactly those arguments.
 for arg in "$@"; do
   case "$arg" in

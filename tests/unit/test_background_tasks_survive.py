@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 
 from redis.exceptions import ResponseError
 
@@ -68,14 +69,26 @@ def alert_now(duration_s: int, alert_id: str = "a1") -> Alert:
                  issued_at=now, duration_s=duration_s, received_at=now, source="radar")
 
 
-async def test_windows_close_after_the_sweep_failed(catalog: Catalog) -> None:
-    store = FailingStore(catalog, sweeps=3)
+@contextlib.asynccontextmanager
+async def running_processor(store: MemoryStateStore) -> AsyncIterator[
+        tuple[MemoryQueue, asyncio.Task[None]]]:
+    """A processor over `store` and a queue of its own, run until the block ends."""
     queue = MemoryQueue()
     processor = Processor(queue, store, sweep_interval_s=0.02)
-    failures_before = metrics.sweep_failures._value.get()
     shutdown = asyncio.Event()
     running = asyncio.create_task(processor.run(shutdown))
     try:
+        yield queue, running
+    finally:
+        shutdown.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(running, 10)
+
+
+async def test_windows_close_after_the_sweep_failed(catalog: Catalog) -> None:
+    store = FailingStore(catalog, sweeps=3)
+    failures_before = metrics.sweep_failures._value.get()
+    async with running_processor(store) as (queue, running):
         await queue.publish([alert_now(duration_s=1)])
         await poll_until(lambda: any(e["kind"] == "open" for e in store._stream), 5,
                          lambda: "the window never opened")
@@ -84,10 +97,6 @@ async def test_windows_close_after_the_sweep_failed(catalog: Catalog) -> None:
         assert store.sweeps == 0
         assert metrics.sweep_failures._value.get() - failures_before == 3
         assert not running.done()
-    finally:
-        shutdown.set()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(running, 10)
 
 
 async def test_windows_close_after_the_store_flapped(catalog: Catalog) -> None:
@@ -95,11 +104,7 @@ async def test_windows_close_after_the_store_flapped(catalog: Catalog) -> None:
     the gate flaps. The sweeper waiting on it must keep waiting through every flap, not give
     up when it wakes to a gate already shut again (it did, and no window closed again)."""
     store = UnreplicatedStore(catalog, refusals=40)
-    queue = MemoryQueue()
-    processor = Processor(queue, store, sweep_interval_s=0.02)
-    shutdown = asyncio.Event()
-    running = asyncio.create_task(processor.run(shutdown))
-    try:
+    async with running_processor(store) as (queue, running):
         await queue.publish([alert_now(duration_s=1)])
         await poll_until(lambda: any(e["kind"] == "open" for e in store._stream), 5,
                          lambda: "the window never opened")
@@ -112,10 +117,6 @@ async def test_windows_close_after_the_store_flapped(catalog: Catalog) -> None:
                                      for e in store._stream), 10,
                          lambda: f"the window never closed: {list(store._stream)}")
         assert not running.done()
-    finally:
-        shutdown.set()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(running, 10)
 
 
 async def test_the_feed_delivers_after_reading_the_stream_failed(catalog: Catalog) -> None:
