@@ -6,6 +6,10 @@ A place name, as people write it, resolves (`Catalog.resolve_name`) to:
 - every area of a city the catalog splits ("Tel Aviv" → its four "תל אביב - …" areas), or the
   area a name shares with others ("Sderot" → "Sderot, Ibim");
 - every area of a zone, by any of the zone's names;
+- the area (or areas) that now cover a place an older list named ("אבו-גוש", "Nazareth Illit"):
+  each record's `former_names`, generated once from the older list and reviewed;
+- every area, for a name of the whole country ("ברחבי הארץ", "כל הארץ"): the catalog's records
+  that have no zone;
 - what an alias names (an exonym or spelling the catalog lacks: "عسقلان" → Ashkelon);
 - failing all of these, the one name it is a close spelling of ("Ashqelon"), when it is closer
   to that name than any other area's name is (so a real name never lands on another area).
@@ -26,7 +30,8 @@ from rapidfuzz import fuzz, process
 
 from alertflow.domain.text import compact, spelling
 
-How = Literal["area", "city", "zone", "alias", "fuzzy", "unknown", "ambiguous"]
+How = Literal["area", "city", "zone", "former", "country", "alias", "fuzzy", "unknown",
+              "ambiguous"]
 
 # Fuzzy matching: a candidate must score at least this (rapidfuzz ratio, 0-100, on the compact
 # keys), beat every other place by MARGIN, and be closer to the query than to any other area's
@@ -51,6 +56,11 @@ class Area:
     shelter_seconds: int
     lat: float
     lng: float
+    # The area's outline as (lat, lng) points, a ring; empty for a catalog of points only.
+    outline: tuple[tuple[float, float], ...] = ()
+    hfc_code: int | None = None
+    district: str | None = None
+    former_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +101,8 @@ class Catalog:
     _zones_by_name: dict[str, str] = field(default_factory=dict)
     # key → what the key means beyond one area's own name (city, shared part, zone, alias).
     _groups: dict[str, Resolution] = field(default_factory=dict)
+    # The names of the whole country (records without a zone), as written.
+    country_names: list[str] = field(default_factory=list)
     _fuzzy_keys: list[str] = field(default_factory=list)
     _fuzzy_targets: list[Resolution] = field(default_factory=list)
     _isolation: dict[str, float] = field(default_factory=dict)
@@ -102,7 +114,13 @@ class Catalog:
         """`aliases`: a catalog name (area, city or zone) → other names for the same place."""
         catalog = cls()
         for record in records:
+            if not record.get("zone"):
+                # Not a place: a name of the whole country, which means every area.
+                catalog.country_names.extend(dict.fromkeys(
+                    [str(record["id"]), *record.get("name", {}).values()]))
+                continue
             zone_names = dict(record["zone"])
+            code = record.get("hfc_code")
             area = Area(
                 id=str(record["id"]),
                 names=dict(record["name"]),
@@ -111,11 +129,16 @@ class Catalog:
                 shelter_seconds=int(record["shelter_seconds"]),
                 lat=float(record["lat"]),
                 lng=float(record["lng"]),
+                outline=tuple((float(lat), float(lng)) for lat, lng in record.get("polygon") or ()),
+                hfc_code=None if code is None else int(code),
+                district=record.get("district") or None,
+                former_names=tuple(record.get("former_names") or ()),
             )
             catalog.areas[area.id] = area
             catalog.zones[area.zone] = zone_names
         catalog._index_names()
         catalog._index_groups()
+        catalog._index_former_and_country()
         for target, names in (aliases or {}).items():
             resolved = catalog._exact(target)
             if not resolved.found:
@@ -127,7 +150,8 @@ class Catalog:
                 # (the zone "Haifa" is more than the city: "حيفا" means the city).
                 if key and key not in catalog._by_name and (existing is None
                                                              or existing.how == "zone"):
-                    catalog._groups[key] = Resolution(resolved.areas, "alias")
+                    how: How = "country" if resolved.how == "country" else "alias"
+                    catalog._groups[key] = Resolution(resolved.areas, how)
         catalog._index_fuzzy()
         return catalog
 
@@ -196,13 +220,31 @@ class Catalog:
             if key and key not in self._by_name:
                 self._groups[key] = Resolution(tuple(sorted(ids)), "city")
 
+    def _index_former_and_country(self) -> None:
+        # A former name means what it meant (its successors), ahead of a zone, city or part
+        # that has the name today ("דן" was kibbutz Dan; today a zone is called so too); an
+        # area's current name still wins.
+        former: dict[str, set[str]] = defaultdict(set)
+        for area in self.areas.values():
+            for name in area.former_names:
+                former[_key(name)].add(area.id)
+        for key, ids in former.items():
+            if key and key not in self._by_name:
+                self._groups[key] = Resolution(tuple(sorted(ids)), "former")
+        everywhere = Resolution(tuple(self.areas), "country")
+        for name in self.country_names:
+            key = _key(name)
+            if key and key not in self._by_name:
+                self._groups[key] = everywhere
+
     def _index_fuzzy(self) -> None:
         targets: dict[str, Resolution] = {}
         for key, area_id in self._by_name.items():
             if area_id is not None:
                 targets[key] = Resolution((area_id,), "fuzzy")
         for key, group in self._groups.items():
-            if group.found:
+            # The whole country only by its name: a misspelling must not ring every area.
+            if group.found and group.how != "country":
                 targets[key] = Resolution(group.areas, "fuzzy")
         eligible = {k: t for k, t in targets.items()
                     if FUZZY_MIN_LENGTH <= len(k) <= FUZZY_MAX_LENGTH}

@@ -1,0 +1,164 @@
+"""Builds the bundled catalog (alertflow/data/areas-il-2026.json) from the 2026 area list and the
+2020 list it replaces, giving each of today's areas the 2020 names that now mean it.
+
+Run once when either list changes, then review the printed table and commit both files:
+
+    git show 7406384:alertflow/data/locations-il.json > /tmp/locations-il-2020.json
+    .venv/bin/python scripts/build_catalog.py ../shared/data/areas-il-2026.json \
+        /tmp/locations-il-2020.json
+
+(the 2020 list as alertflow shipped it until 2026-12, with the cut names written out in full).
+
+A 2020 area's successors are, in this order: the areas REVIEWED names for it; today's area
+with the same id or the same name written differently ("אבו-גוש" → "אבו גוש"); the areas its
+name means today when one of them covers (or lies within 2 km of) its 2020 position (a split
+city's parts, "Sderot" in "Sderot, Ibim"); else the area whose outline covers its position;
+else the nearest outline within 3 km. Anything else stops the build: add it to REVIEWED.
+Each successor gets the 2020 id and the 2020 names in every language as `former_names`,
+except a name that already means that area today, or means another area today (a current
+name always wins).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import shapely
+
+from alertflow.domain.locations import Catalog
+from alertflow.domain.text import compact
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "alertflow/data/areas-il-2026.json"
+KM_PER_DEGREE = 111.2
+
+# Reviewed by hand (2026-12-08): 2020 areas that were merged, split or renamed beyond what the
+# rules above find, or that they would map wrongly. Each maps to today's areas that cover it.
+REVIEWED: dict[str, list[str]] = {
+    # Merged into one area of today, or split into several.
+    "ירושלים - מזרח, מרכז ומערב": ["ירושלים - מזרח", "ירושלים - מרכז", "ירושלים - מערב"],
+    "ירושלים - צפון ואלונים": ["ירושלים - צפון"],
+    "חיפה - מפרץ והקריות": ["חיפה - מפרץ", "חיפה - קריית חיים ושמואל"],
+    "פרדס חנה": ["פרדס חנה כרכור"],
+    "כרכור": ["פרדס חנה כרכור"],
+    "קדימה": ["קדימה צורן"],
+    "צורן": ["קדימה צורן"],
+    "אשדות יעקב איחוד": ["אשדות יעקב"],
+    "אשדות יעקב מאוחד": ["אשדות יעקב"],
+    # The position in the 2020 list is rough; the name says which part it was.
+    "אבו-תלול והפזורה": ["אבו תלול"],
+    "ירושלים - רובע דרום": ["ירושלים - דרום"],
+    "הר כמון - מזרח": ["כמון - כמאנה מזרחית"],
+    "הר כמון - מערב": ["מכמנים - כמאנה מערבית"],
+    # "דן" was kibbutz Dan; today it is also a zone's name.
+    "דן": ["קיבוץ דן"],
+    # Renamed.
+    "נצרת עילית": ["נוף הגליל"],
+    # Remote sites the list dropped: the nearest area of today, which now alerts them.
+    "בית סוהר נפחא": ["מצפה רמון"],
+    "חוות ערנדל": ["יהל"],
+    "כושי רמון": ["פארן"],
+    "עבדת": ["שאנטי במדבר"],
+}
+
+
+def _km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    return math.hypot(lat1 - lat2, (lng1 - lng2) * math.cos(math.radians(lat1))) * KM_PER_DEGREE
+
+
+def main(new_path: str, old_path: str) -> int:
+    new = json.loads(Path(new_path).read_text("utf-8"))
+    old = json.loads(Path(old_path).read_text("utf-8"))
+    areas = [r for r in new if r.get("polygon")]
+    by_id = {r["id"]: r for r in new}
+    catalog = Catalog.from_records(areas)
+    outlines = {r["id"]: shapely.Polygon([(lng, lat) for lat, lng in r["polygon"]]).buffer(0)
+                for r in areas}
+    tree_ids = list(outlines)
+    tree = shapely.STRtree(list(outlines.values()))
+
+    def covering(lat: float, lng: float) -> list[str]:
+        point = shapely.Point(lng, lat)
+        return [tree_ids[i] for i in tree.query(point, predicate="intersects")]
+
+    def distance_km(area_id: str, lat: float, lng: float) -> float:
+        degrees = outlines[area_id].distance(shapely.Point(lng, lat))
+        return degrees * KM_PER_DEGREE
+
+    def nearest(lat: float, lng: float) -> tuple[str, float]:
+        index = tree.nearest(shapely.Point(lng, lat))
+        area_id = tree_ids[int(index)]
+        return area_id, distance_km(area_id, lat, lng)
+
+    successors: dict[str, list[str]] = {}
+    how: dict[str, str] = {}
+    stuck = []
+    for record in old:
+        old_id, lat, lng = record["id"], record["lat"], record["lng"]
+        if REVIEWED.get(old_id):
+            successors[old_id], how[old_id] = REVIEWED[old_id], "reviewed"
+            continue
+        if old_id in by_id:
+            successors[old_id], how[old_id] = [old_id], "same id"
+            continue
+        found = None
+        for name in (old_id, record["name"]["en"]):
+            resolved = catalog.resolve_name(name)
+            if resolved.found and resolved.how in ("area", "city", "fuzzy", "alias") and any(
+                    distance_km(a, lat, lng) <= 2.0 for a in resolved.areas):
+                found = list(resolved.areas), f"name ({resolved.how})"
+                break
+        if found is None:
+            cover = covering(lat, lng)
+            if cover:
+                found = sorted(cover), "outline covers position"
+            else:
+                area_id, km = nearest(lat, lng)
+                if km <= 3.0:
+                    found = [area_id], f"nearest outline, {km:.1f} km"
+        if found is None:
+            stuck.append(old_id)
+            continue
+        successors[old_id], how[old_id] = found
+    if stuck:
+        print("no successor found (add to REVIEWED):", *stuck, sep="\n  ", file=sys.stderr)
+        return 1
+
+    former: dict[str, list[str]] = {r["id"]: [] for r in areas}
+    skipped = []
+    for record in old:
+        targets = successors[record["id"]]
+        names = dict.fromkeys([record["id"], *record["name"].values()])
+        for name in names:
+            now = catalog.resolve_name(name)
+            if now.how == "area" and set(now.areas) == set(targets):
+                continue  # already means that area today
+            if now.how == "area":
+                skipped.append((name, record["id"], now.areas[0]))
+                continue  # a current name of another area wins
+            for target in targets:
+                if compact(name) not in {compact(n) for n in former[target]}:
+                    former[target].append(name)
+
+    records = []
+    for record in new:
+        out = dict(record)
+        if former.get(record["id"]):
+            out["former_names"] = former[record["id"]]
+        records.append(out)
+    OUT.write_text(json.dumps(records, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
+
+    for record in old:
+        if how[record["id"]] != "same id":
+            print(f"{record['id']} ({record['name']['en']}) → "
+                  f"{', '.join(successors[record['id']])}   [{how[record['id']]}]")
+    for name, old_id, now_id in skipped:
+        print(f"not carried: {name!r} (of 2020's {old_id}) names {now_id} today")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))
