@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from alertflow import log_setup
+from alertflow.catalog_build import catalog_app
 from alertflow.settings import Settings
 from alertflow.settings_cli import role_command, role_group
 
@@ -100,6 +101,7 @@ def push(settings: Settings, given: frozenset[str]) -> None:
 
 
 push_app = role_group(app, "push", push)
+app.add_typer(catalog_app, name="catalog")
 
 
 @push_app.command()

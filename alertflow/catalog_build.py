@@ -1,0 +1,154 @@
+"""`alertflow catalog build`: the authority's published lists → a catalog file, and a report.
+
+The files are read here; merging the lists and finding what changed is
+alertflow/domain/catalog_changes.py. Every input may be gzip-compressed and may start with a
+byte-order mark. Exit status: 0 built, 1 the lists do not make a catalog (an area without
+outline or shelter time), 2 an input is missing or malformed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from alertflow.catalog import BUNDLED_FILE
+from alertflow.domain import catalog_changes as changes
+from alertflow.domain.catalog_changes import BuildError, InputError
+
+catalog_app = typer.Typer(help="The location catalog: build one from the authority's lists.",
+                          no_args_is_help=True, add_completion=False,
+                          pretty_exceptions_enable=False)
+
+T = TypeVar("T")
+
+
+def _fail(message: str, status: int = 2) -> NoReturn:
+    typer.echo(f"alertflow catalog build: {message}", err=True)
+    raise typer.Exit(status)
+
+
+def _decode(raw: bytes) -> Any:
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return json.loads(raw.decode("utf-8-sig"))
+
+
+def _read(option: str, path: str, parse: Callable[[object], T]) -> T:
+    """The file at `path` (given as `option`), parsed; a clear exit on any problem."""
+    where = f"{option} {path}"
+    try:
+        data = _decode(Path(path).read_bytes())
+    except OSError as exc:
+        _fail(f"{where}: cannot read: {exc.strerror or exc}")
+    except (EOFError, gzip.BadGzipFile) as exc:
+        _fail(f"{where}: not a readable gzip file: {exc}")
+    except UnicodeDecodeError as exc:
+        _fail(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except json.JSONDecodeError as exc:
+        _fail(f"{where}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    try:
+        return parse(data)
+    except InputError as exc:
+        _fail(f"{where}: {exc}")
+
+
+def _previous(source: str) -> tuple[str, list[dict[str, Any]]]:
+    """The catalog to compare with: 'bundled', 'none' or a catalog file."""
+    if source == "none":
+        return "no catalog", []
+    if source == "bundled":
+        raw = resources.files("alertflow").joinpath(BUNDLED_FILE).read_bytes()
+        return f"the bundled catalog ({BUNDLED_FILE})", changes.parse_catalog(_decode(raw))
+    return source, _read("--against", source, changes.parse_catalog)
+
+
+def encode(records: list[dict[str, Any]]) -> bytes:
+    """A catalog file's bytes, in the bundled file's style (compact, UTF-8, one line)."""
+    return (json.dumps(records, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def _write(option: str, path: str, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all (a temporary file renamed over it)."""
+    target = Path(path)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        _fail(f"{option} {path}: cannot write: {exc.strerror or exc}")
+
+
+@catalog_app.command("build")
+def build(
+    areas: Annotated[str, typer.Option(
+        "--areas", metavar="FILE",
+        help="The area list: pikud-haoref-api's cities.json shape (code, names, zone, "
+             "countdown, lat, lng per area).")],
+    outlines: Annotated[str, typer.Option(
+        "--outlines", metavar="FILE",
+        help="Outlines: JSON {area id: list of points, each a 2-item list (lat, lng)}.")],
+    shelter: Annotated[str | None, typer.Option(
+        "--shelter", metavar="FILE",
+        help="Current shelter times: JSON {area id: seconds}; win over the list's countdown.")]
+    = None,
+    districts: Annotated[str | None, typer.Option(
+        "--districts", metavar="FILE",
+        help="Districts: JSON {area id: district}. Without it areas keep their old district.")]
+    = None,
+    against: Annotated[str, typer.Option(
+        "--against", metavar="CATALOG", envvar="ALERTFLOW_LOCATIONS", show_envvar=True,
+        help="The catalog in use, to compare with and to carry former names and districts "
+             "from: 'bundled', a catalog file or 'none'.")] = "bundled",
+    output: Annotated[str | None, typer.Option(
+        "-o", "--output", metavar="FILE",
+        help="Write the catalog here (gzip-compressed when FILE ends in .gz). Without it, "
+             "only the report.")] = None,
+    report_json: Annotated[str | None, typer.Option(
+        "--report-json", metavar="FILE", help="Also write the report as JSON.")] = None,
+    allow_missing_outlines: Annotated[bool, typer.Option(
+        "--allow-missing-outlines",
+        help="Build even when areas have no outline (they cannot be selected by shape); "
+             "they are listed as warnings.")] = False,
+) -> None:
+    """Build a catalog file from the authority's lists and report what changed."""
+    listed = _read("--areas", areas, changes.parse_area_list)
+    shapes = _read("--outlines", outlines, changes.parse_outlines)
+    times = _read("--shelter", shelter, changes.parse_shelter) if shelter else None
+    groups = _read("--districts", districts, changes.parse_districts) if districts else None
+    against_name, previous = _previous(against)
+    try:
+        result = changes.build_catalog(listed, shapes, previous, shelter=times,
+                                       districts=groups,
+                                       allow_missing_outlines=allow_missing_outlines)
+    except BuildError as exc:
+        typer.echo("alertflow catalog build: the lists do not make a catalog, nothing written:",
+                   err=True)
+        for problem in exc.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1) from None
+    if output:
+        data = encode(result.records)
+        _write("--output", output, gzip.compress(data, 9, mtime=0)
+               if output.endswith(".gz") else data)
+    lines = changes.report_lines(result)
+    lines.insert(1, f"compared with {against_name}")
+    lines.append(f"wrote {output}" if output else "no catalog written (give -o FILE)")
+    typer.echo("\n".join(lines))
+    if report_json:
+        report = {"against": against_name, "output": output, **changes.report_json(result)}
+        _write("--report-json", report_json,
+               (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode())
