@@ -320,11 +320,13 @@ class Catalog:
         return resolved
 
     def resolve(self, name: str) -> str | None:
-        """The id of the one area called `name` (exactly, in any language), else None."""
+        """The id of the one area called `name` (exactly, in any language, or by a former name
+        that now means that one area), else None."""
         if name in self.areas:
             return name
         resolved = self._exact(name)
-        return resolved.areas[0] if resolved.how == "area" else None
+        single = resolved.how == "area" or (resolved.how == "former" and len(resolved.areas) == 1)
+        return resolved.areas[0] if single else None
 
     def resolve_zone(self, name: str) -> str | None:
         return self._zones_by_name.get(_key(name))

@@ -194,10 +194,17 @@ def parse_push_subscription(
     p256dh, auth = _key(keys, "p256dh", P256DH_BYTES), _key(keys, "auth", AUTH_BYTES)
     locations: set[str] = set()
     for name in _names(body, "locations", MAX_LOCATIONS):
-        area = catalog.resolve(name) if len(catalog) else name
-        if area is None:
-            raise PushRequestError("$.locations", f"unknown location {name[:80]!r}")
-        locations.add(area)
+        if not len(catalog):
+            locations.add(name)
+            continue
+        # As sources and clients name places: a city's (or a former area's) name subscribes to
+        # every area that covers it now.
+        resolved = catalog.resolve_name(name)
+        if not resolved.found:
+            raise PushRequestError("$.locations", f"{resolved.how} location {name[:80]!r}")
+        locations.update(resolved.areas)
+    if len(locations) > MAX_LOCATIONS:
+        raise PushRequestError("$.locations", f"at most {MAX_LOCATIONS} locations in all")
     zones: set[str] = set()
     for name in _names(body, "zones", MAX_ZONES):
         zone = catalog.resolve_zone(name) if len(catalog) else name

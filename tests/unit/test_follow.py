@@ -21,7 +21,7 @@ from tests.feed_server import FeedServer
 
 CATALOG = load_catalog()
 RULES = DEFAULT_SETTINGS.ingest_rules()
-AREAS = ["שדרות, איבים", "אשקלון"]
+AREAS = ["שדרות, איבים", "אשקלון - דרום"]
 
 
 class Recorder:

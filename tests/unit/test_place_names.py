@@ -27,8 +27,9 @@ from alertflow.settings import Settings
 
 TEL_AVIV = ("תל אביב - דרום העיר ויפו", "תל אביב - מזרח", "תל אביב - מרכז העיר",
             "תל אביב - עבר הירקון")
-HAIFA = ("חיפה - כרמל ועיר תחתית", "חיפה - מערב", "חיפה - מפרץ והקריות",
-         "חיפה - נווה שאנן ורמות כרמל")
+HAIFA = ("חיפה - בת גלים ק.אליעזר", "חיפה - כרמל, הדר ועיר תחתית", "חיפה - מערב", "חיפה - מפרץ",
+         "חיפה - נווה שאנן ורמות כרמל", "חיפה - קריית חיים ושמואל")
+ASHKELON = ("אשקלון - דרום", "אשקלון - צפון")
 CATALOG = load_catalog()
 TOKEN = "s3cret-token-0123456789"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
@@ -47,16 +48,20 @@ HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json
     ("Ibim", ("שדרות, איבים",), "area"),
     ("Tel Aviv - City Center", ("תל אביב - מרכז העיר",), "area"),
     ("tel aviv city-center", ("תל אביב - מרכז העיר",), "area"),
-    ("Abu Ghosh", ("אבו-גוש",), "area"),
-    ("אבו גוש", ("אבו-גוש",), "area"),
-    ("Modi'in", ("מודיעין",), "area"),
-    ("Modi׳in", ("מודיעין",), "area"),  # a geresh for the apostrophe
-    ("Modiin", ("מודיעין",), "area"),
-    ("عسقلان", ("אשקלון",), "alias"),
+    ("Abu Gosh", ("אבו גוש",), "area"),
+    ("אבו-גוש", ("אבו גוש",), "area"),
+    ("Abu Ghosh", ("אבו גוש",), "former"),  # the 2020 list's English name
+    ("Modi'in", ("מודיעין מכבים רעות",), "former"),
+    ("Modi׳in", ("מודיעין מכבים רעות",), "former"),  # a geresh for the apostrophe
+    ("Modiin", ("מודיעין מכבים רעות",), "former"),
+    ("Nazareth Illit", ("נוף הגליל",), "former"),
+    ("דן", ("קיבוץ דן",), "former"),  # the kibbutz it was in 2020, not today's zone "דן"
+    ("אשקלון", ASHKELON, "former"),
+    ("عسقلان", ASHKELON, "alias"),
     ("Beersheba", None, "alias"),
     ("Jaffa", ("תל אביב - דרום העיר ויפו",), "alias"),
     ("Nahariyah", ("נהריה",), "fuzzy"),
-    ("Qiryat Shemona", ("קרית שמונה",), "fuzzy"),
+    ("Qiryat Shemona", ("קריית שמונה",), "fuzzy"),
     ("Netivoth", ("נתיבות",), "fuzzy"),
 ])
 def test_names_resolve_to_their_areas(catalog: Catalog, name: str,
@@ -73,9 +78,12 @@ def test_names_resolve_to_their_areas(catalog: Catalog, name: str,
 def test_a_split_city_is_all_of_its_areas(catalog: Catalog, city: str) -> None:
     resolved = catalog.resolve_name(city)
     assert resolved.how == "city" and len(resolved.areas) >= 4
-    hebrew = {catalog.areas[a].id.split(" - ")[0] for a in resolved.areas}
+    def city(area_id: str) -> str:  # the feed writes "אשדוד - ג,ו,ז" and "אשדוד -יא,…"
+        return area_id.split(" -")[0]
+
+    hebrew = {city(a) for a in resolved.areas}
     assert len(hebrew) == 1
-    assert set(resolved.areas) == {a for a in catalog.areas if a.split(" - ")[0] in hebrew}
+    assert set(resolved.areas) == {a for a in catalog.areas if city(a) in hebrew}
 
 
 def test_a_zone_is_every_area_in_it(catalog: Catalog) -> None:
@@ -133,7 +141,8 @@ def test_no_real_name_lands_on_another_area_by_spelling(catalog: Catalog) -> Non
 def test_aliases_name_real_places_and_never_shadow_the_catalog(catalog: Catalog) -> None:
     names = {_key(n) for a in catalog.areas.values() for n in (a.id, *a.names.values())}
     for target, aliases in load_aliases().items():
-        assert catalog.resolve_name(target).how in ("area", "city", "zone"), target
+        assert catalog.resolve_name(target).how in ("area", "city", "zone", "former",
+                                                    "country"), target
         for alias in aliases:
             # The alias reaches the target's areas (a city of the same name may add its others),
             # unless the alias is itself a catalog name, which always wins.
@@ -193,16 +202,17 @@ def alert(*names: str) -> dict[str, Any]:
 
 
 def test_the_answer_says_how_each_name_resolved(post: Any) -> None:
-    status, answer, (queued,) = post(alert("Tel Aviv", "Sderot", "אבו-גוש", "Nowhere"))
+    status, answer, (queued,) = post(alert("Tel Aviv", "Sderot", "אבו גוש", "Nazareth Illit",
+                                           "Nowhere"))
     assert status == 202
     assert answer["resolved"] == {"Tel Aviv": list(TEL_AVIV), "Sderot": ["שדרות, איבים"],
-                                  "אבו-גוש": ["אבו-גוש"]}
+                                  "אבו גוש": ["אבו גוש"], "Nazareth Illit": ["נוף הגליל"]}
     assert answer["unknown_locations"] == ["Nowhere"]
     assert answer["ambiguous_locations"] == []
-    assert queued.locations == [*TEL_AVIV, "שדרות, איבים", "אבו-גוש", "Nowhere"]
+    assert queued.locations == [*TEL_AVIV, "שדרות, איבים", "אבו גוש", "נוף הגליל", "Nowhere"]
     # Each area keeps the name its source wrote, for receivers that show the source's words.
     assert queued.source_names == {**{area: "Tel Aviv" for area in TEL_AVIV},
-                                   "שדרות, איבים": "Sderot"}
+                                   "שדרות, איבים": "Sderot", "נוף הגליל": "Nazareth Illit"}
 
 
 def test_the_same_area_named_twice_is_one_location(post: Any) -> None:
@@ -254,7 +264,8 @@ def test_a_client_may_subscribe_by_a_citys_name(catalog: Catalog) -> None:
 def test_any_text_resolves_to_catalog_areas_or_nothing(text: str) -> None:
     catalog = CATALOG
     resolved = catalog.resolve_name(text)
-    assert resolved.how in ("area", "city", "zone", "alias", "fuzzy", "unknown", "ambiguous")
+    assert resolved.how in ("area", "city", "zone", "former", "country", "alias", "fuzzy",
+                            "unknown", "ambiguous")
     assert set(resolved.areas) <= set(catalog.areas)
     assert bool(resolved.areas) == (resolved.how not in ("unknown", "ambiguous"))
     assert catalog.resolve_name(text) == resolved  # the same answer every time
