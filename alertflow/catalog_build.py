@@ -1,17 +1,23 @@
 """`alertflow catalog build`: the authority's published lists → a catalog file, and a report.
 
 The files are read here; merging the lists and finding what changed is
-alertflow/domain/catalog_changes.py. Every input may be gzip-compressed and may start with a
-byte-order mark. Exit status: 0 built, 1 the lists do not make a catalog (an area without
-outline or shelter time), 2 an input is missing or malformed.
+alertflow/domain/catalog_changes.py. Every input is JSON (a byte-order mark is fine), or JSON
+compressed with gzip or in a zip archive of one file (oref_alert ships its outlines as
+`area_to_polygon.json.zip`), or a Python module whose one top-level assignment is a literal
+(oref_alert's `area_to_migun_time.py`, `area_to_district.py`): read with ast.literal_eval,
+never run. Exit status: 0 built, 1 the lists do not make a catalog (an area without outline or
+shelter time), 2 an input is missing or malformed.
 """
 
 from __future__ import annotations
 
+import ast
 import gzip
+import io
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -35,25 +41,55 @@ def _fail(message: str, status: int = 2) -> NoReturn:
     raise typer.Exit(status)
 
 
-def _decode(raw: bytes) -> Any:
+class _NotData(ValueError):
+    """A file that holds no data of a shape read here."""
+
+
+def _python_literal(text: str) -> Any:
+    """The value of a module's one top-level assignment of a literal, never running it."""
+    try:
+        module = ast.parse(text)
+    except SyntaxError as exc:
+        raise _NotData(f"not Python: {exc.msg} at line {exc.lineno}") from None
+    values = [node.value for node in module.body
+              if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None]
+    if len(values) != 1:
+        raise _NotData(f"expected one top-level assignment, found {len(values)}")
+    try:
+        return ast.literal_eval(values[0])
+    except ValueError:
+        raise _NotData("its assignment is not a literal (a dict, list, text, numbers)") from None
+
+
+def _decode(raw: bytes, name: str = "") -> Any:
+    """JSON, gzip-compressed JSON, a zip of one JSON file, or a Python module's literal."""
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
-    return json.loads(raw.decode("utf-8-sig"))
+    elif raw[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1:
+                raise _NotData(f"a zip archive of {len(members)} files, expected one")
+            name, raw = members[0].filename, archive.read(members[0])
+    text = raw.decode("utf-8-sig")
+    return _python_literal(text) if name.endswith(".py") else json.loads(text)
 
 
 def _read(option: str, path: str, parse: Callable[[object], T]) -> T:
     """The file at `path` (given as `option`), parsed; a clear exit on any problem."""
     where = f"{option} {path}"
     try:
-        data = _decode(Path(path).read_bytes())
+        data = _decode(Path(path).read_bytes(), path)
     except OSError as exc:
         _fail(f"{where}: cannot read: {exc.strerror or exc}")
-    except (EOFError, gzip.BadGzipFile) as exc:
-        _fail(f"{where}: not a readable gzip file: {exc}")
+    except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
+        _fail(f"{where}: not a readable gzip or zip file: {exc}")
     except UnicodeDecodeError as exc:
         _fail(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})")
     except json.JSONDecodeError as exc:
         _fail(f"{where}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    except _NotData as exc:
+        _fail(f"{where}: {exc}")
     try:
         return parse(data)
     except InputError as exc:
@@ -100,14 +136,17 @@ def build(
              "countdown, lat, lng per area).")],
     outlines: Annotated[str, typer.Option(
         "--outlines", metavar="FILE",
-        help="Outlines: JSON {area id: list of points, each a 2-item list (lat, lng)}.")],
+        help="Outlines: JSON {area id: list of points, each a 2-item list (lat, lng)}; "
+             "oref_alert's area_to_polygon.json.zip as it is.")],
     shelter: Annotated[str | None, typer.Option(
         "--shelter", metavar="FILE",
-        help="Current shelter times: JSON {area id: seconds}; win over the list's countdown.")]
+        help="Current shelter times: JSON {area id: seconds} (or oref_alert's "
+             "area_to_migun_time.py); win over the list's countdown.")]
     = None,
     districts: Annotated[str | None, typer.Option(
         "--districts", metavar="FILE",
-        help="Districts: JSON {area id: district}. Without it areas keep their old district.")]
+        help="Districts: JSON {area id: district} (or oref_alert's area_to_district.py). "
+             "Without it areas keep their old district.")]
     = None,
     against: Annotated[str, typer.Option(
         "--against", metavar="CATALOG", envvar="ALERTFLOW_LOCATIONS", show_envvar=True,
