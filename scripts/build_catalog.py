@@ -15,8 +15,8 @@ name means today when one of them covers (or lies within 2 km of) its 2020 posit
 city's parts, "Sderot" in "Sderot, Ibim"); else the area whose outline covers its position;
 else the nearest outline within 3 km. Anything else stops the build: add it to REVIEWED.
 Each successor gets the 2020 id and the 2020 names in every language as `former_names`,
-except a name that already means that area today, or means another area today (a current
-name always wins).
+except a name that already means that area today, or means another area (or several) today:
+a current name always wins.
 """
 
 from __future__ import annotations
@@ -170,12 +170,12 @@ def main(new_path: str, old_path: str) -> int:
         targets = successors[record["id"]]
         names = dict.fromkeys([record["id"], *record["name"].values()])
         for name in names:
-            now = catalog.resolve_name(name)
+            now = catalog._exact(name)  # today's names only: a close spelling is no claim
             if now.how == "area" and set(now.areas) == set(targets):
                 continue  # already means that area today
-            if now.how == "area":
-                skipped.append((name, record["id"], now.areas[0]))
-                continue  # a current name of another area wins
+            if now.how in ("area", "ambiguous"):
+                skipped.append((name, record["id"], ", ".join(now.areas) or "several areas"))
+                continue  # a current name of another area (or of several) wins
             for target in targets:
                 if compact(name) not in {compact(n) for n in former[target]}:
                     former[target].append(name)
