@@ -25,9 +25,10 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from alertflow.catalog import BUNDLED_FILE
+from alertflow.catalog import BUNDLED_FILE, load_aliases
 from alertflow.domain import catalog_changes as changes
 from alertflow.domain.catalog_changes import BuildError, InputError
+from alertflow.domain.locations import Catalog
 
 catalog_app = typer.Typer(help="The location catalog: build one from the authority's lists.",
                           no_args_is_help=True, add_completion=False,
@@ -148,6 +149,10 @@ def build(
         help="Districts: JSON {area id: district} (or oref_alert's area_to_district.py). "
              "Without it areas keep their old district.")]
     = None,
+    successors: Annotated[str | None, typer.Option(
+        "--successors", metavar="FILE",
+        help="Areas now covering gone ones: JSON {old id: [new ids]}; the old names resolve "
+             "to them.")] = None,
     against: Annotated[str, typer.Option(
         "--against", metavar="CATALOG", envvar="ALERTFLOW_LOCATIONS", show_envvar=True,
         help="The catalog in use, to compare with and to carry former names and districts "
@@ -168,17 +173,25 @@ def build(
     shapes = _read("--outlines", outlines, changes.parse_outlines)
     times = _read("--shelter", shelter, changes.parse_shelter) if shelter else None
     groups = _read("--districts", districts, changes.parse_districts) if districts else None
+    heirs = (_read("--successors", successors, changes.parse_successors) if successors
+             else None)
     against_name, previous = _previous(against)
     try:
         result = changes.build_catalog(listed, shapes, previous, shelter=times,
                                        districts=groups,
-                                       allow_missing_outlines=allow_missing_outlines)
+                                       allow_missing_outlines=allow_missing_outlines,
+                                       successors=heirs)
     except BuildError as exc:
         typer.echo("alertflow catalog build: the lists do not make a catalog, nothing written:",
                    err=True)
         for problem in exc.problems:
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(1) from None
+    try:  # what the roles will do with it: a file they cannot load is never written
+        Catalog.from_records(result.records, aliases=load_aliases())
+    except (KeyError, TypeError, ValueError) as exc:
+        _fail(f"the built catalog does not load ({type(exc).__name__}: {exc}), nothing "
+              "written", status=1)
     if output:
         data = encode(result.records)
         _write("--output", output, gzip.compress(data, 9, mtime=0)

@@ -18,7 +18,9 @@ name no place: an alert for them concerns every area) kept as the old catalog ha
 Matching old and new areas: the same id is the same area (its code may have changed); then
 an old area whose code a new id carries was renamed. The old id, and any old name no area has
 today, go into the successor's `former_names`, after the former names it already had; a former
-name that is now another area's name is dropped, since a current name always wins.
+name that is now another area's name is dropped, since a current name always wins. An area
+that is gone (merged into another, or split under new codes) keeps resolving only when the
+operator names its successors {old id: [new ids]}: they take its names the same way.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class Changes:
 
     new: tuple[tuple[str, int | None], ...] = ()           # (id, code)
     gone: tuple[tuple[str, int | None], ...] = ()          # (id, code)
+    succeeded: tuple[tuple[str, tuple[str, ...]], ...] = ()  # gone, names kept: (old, new ids)
     renamed: tuple[tuple[str, str, int], ...] = ()         # (old id, new id, code)
     shelter: tuple[tuple[str, int | None, int], ...] = ()  # (id, old s, new s)
     zone: tuple[tuple[str, str | None, str | None], ...] = ()  # (id, old zone, new zone)
@@ -91,8 +94,8 @@ class Changes:
 
     @property
     def empty(self) -> bool:
-        return not any((self.new, self.gone, self.renamed, self.shelter, self.zone, self.code,
-                        self.names))
+        return not any((self.new, self.gone, self.succeeded, self.renamed, self.shelter,
+                        self.zone, self.code, self.names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +252,18 @@ def parse_districts(data: object) -> dict[str, str | None]:
     return districts
 
 
+def parse_successors(data: object) -> dict[str, list[str]]:
+    """Successors of gone areas: {old id: new id, or [new ids]}."""
+    successors: dict[str, list[str]] = {}
+    for old_id, value in _object(data, "new id or [new ids]").items():
+        new_ids = [value] if isinstance(value, str) else value
+        if (not isinstance(new_ids, list) or not new_ids
+                or not all(isinstance(n, str) and n for n in new_ids)):
+            raise InputError(f"{old_id!r}: expected an area id or a list of them, got {value!r}")
+        successors[old_id] = new_ids
+    return successors
+
+
 def parse_catalog(data: object) -> list[dict[str, Any]]:
     """A catalog file: the checks the diff relies on (an id each, once; an int code if any)."""
     if not isinstance(data, list):
@@ -297,14 +312,14 @@ def _inside_box(lat: float, lng: float, ring: Sequence[Sequence[float]]) -> bool
             and min(lngs) - POSITION_MARGIN <= lng <= max(lngs) + POSITION_MARGIN)
 
 
-def _former_names(area: ListedArea, previous: Mapping[str, Any] | None, renamed: bool,
+def _former_names(area: ListedArea, sources: Sequence[tuple[Mapping[str, Any], bool]],
                   owners: Mapping[str, set[str]], warnings: list[str]) -> list[str]:
-    """The successor's former names: those it had, the old id if renamed, old names no area has.
+    """An area's former names from the old areas it succeeds, `sources` (record, whether its
+    id is old): the former names they had, then their old ids, then their old names (any
+    language) that no area has today.
 
     `owners`: compact key of every current id and name → the areas it names.
     """
-    if previous is None:
-        return []
     names: list[str] = []
 
     def taken(name: str) -> str | None:
@@ -312,31 +327,34 @@ def _former_names(area: ListedArea, previous: Mapping[str, Any] | None, renamed:
         holders = owners.get(compact(name), set())
         return None if not holders or area.id in holders else min(holders)
 
-    for name in previous.get("former_names") or ():
-        holder = taken(name)
-        if holder is not None:
-            warnings.append(f"{area.id}: former name {name!r} dropped: it is {holder}'s now")
-        elif name not in names:
-            names.append(name)
-    # New former names: the old id, and old names of any language no area has today.
+    for previous, _ in sources:
+        for name in previous.get("former_names") or ():
+            holder = taken(name)
+            if holder is not None:
+                warnings.append(f"{area.id}: former name {name!r} dropped: it is {holder}'s "
+                                "now")
+            elif name not in names:
+                names.append(name)
     own = {compact(name) for name in names}
-    olds = [str(previous["id"])] if renamed else []
-    old_names = _names_of(previous)
-    olds += [old_names[language] for language in LANGUAGES
-             if old_names.get(language) not in (None, area.names.get(language))]
-    for name in olds:
-        key = compact(name)
-        if renamed and name == previous["id"]:  # the old id, always (unless another's name)
-            if name in names:
+    for previous, old_id in sources:
+        olds = [str(previous["id"])] if old_id else []
+        old_names = _names_of(previous)
+        olds += [old_names[language] for language in LANGUAGES
+                 if old_names.get(language) not in (None, area.names.get(language))]
+        for name in olds:
+            key = compact(name)
+            if old_id and name == previous["id"]:  # the old id, always (unless another's)
+                if name in names:
+                    continue
+            elif key in own or key in owners:  # it still names this area, or names another
                 continue
-        elif key in own or key in owners:  # it still names this area, or names another
-            continue
-        holder = taken(name)
-        if holder is not None:
-            warnings.append(f"{area.id}: its old id {name!r} is {holder}'s name now; not kept")
-            continue
-        names.append(name)
-        own.add(key)
+            holder = taken(name)
+            if holder is not None:
+                warnings.append(f"{area.id}: the old id {name!r} is {holder}'s name now; "
+                                "not kept")
+                continue
+            names.append(name)
+            own.add(key)
     return names
 
 
@@ -344,8 +362,12 @@ def build_catalog(listed: AreaList, outlines: Mapping[str, list[list[float]]],
                   previous: Iterable[Mapping[str, Any]],
                   shelter: Mapping[str, int] | None = None,
                   districts: Mapping[str, str | None] | None = None,
-                  allow_missing_outlines: bool = False) -> Build:
-    """The new catalog's records and what they change against `previous`."""
+                  allow_missing_outlines: bool = False,
+                  successors: Mapping[str, Sequence[str]] | None = None) -> Build:
+    """The new catalog's records and what they change against `previous`.
+
+    `successors`: old id of an area that is gone → the areas that now cover it (a merge, or a
+    split under new codes); its names become theirs."""
     old = [r for r in previous if r["id"] not in NATIONWIDE_IDS]
     old_nationwide = {r["id"]: r for r in previous if r["id"] in NATIONWIDE_IDS}
     old_by_id = {r["id"]: r for r in old}
@@ -369,6 +391,23 @@ def build_catalog(listed: AreaList, outlines: Mapping[str, list[list[float]]],
             match[area.id] = before
             claimed.add(before["id"])
             renamed.append((before["id"], area.id, area.code))
+
+    succeeded: list[tuple[str, tuple[str, ...]]] = []
+    inherits: dict[str, list[Mapping[str, Any]]] = {}
+    for old_id, new_ids in (successors or {}).items():
+        if old_id not in old_by_id:
+            problems.append(f"successors: {old_id!r} is no area of the catalog in use")
+        elif old_id in claimed:
+            problems.append(f"successors: {old_id!r} is not gone (it is in the list, or was "
+                            "renamed)")
+        elif not new_ids or not set(new_ids) <= listed_ids:
+            unknown = sorted(set(new_ids) - listed_ids) or ["(none given)"]
+            problems.append(f"successors of {old_id!r}: no such area in the list: "
+                            f"{', '.join(unknown)}")
+        else:
+            succeeded.append((old_id, tuple(new_ids)))
+            for new_id in new_ids:
+                inherits.setdefault(new_id, []).append(old_by_id[old_id])
 
     owners: dict[str, set[str]] = {}
     for area in listed.areas:
@@ -406,8 +445,9 @@ def build_catalog(listed: AreaList, outlines: Mapping[str, list[list[float]]],
             "zone": dict(area.zone_names), "district": district, "shelter_seconds": seconds,
             "lat": lat, "lng": lng, "polygon": ring,
         }
-        former = _former_names(area, before, before is not None and before["id"] != area.id,
-                               owners, warnings)
+        sources = [(before, before["id"] != area.id)] if before is not None else []
+        sources += [(gone, True) for gone in inherits.get(area.id, ())]
+        former = _former_names(area, sources, owners, warnings)
         if former:
             record["former_names"] = former
         records.append(record)
@@ -440,13 +480,15 @@ def build_catalog(listed: AreaList, outlines: Mapping[str, list[list[float]]],
 
     nationwide = [_project(old_nationwide.get(r["id"], r)) for r in NATIONWIDE]
     records = sorted([*records, *nationwide], key=lambda r: str(r["id"]))
-    return Build(records, diff(old, records, renamed), areas=len(listed.areas),
+    return Build(records, diff(old, records, renamed, succeeded), areas=len(listed.areas),
                  previous_areas=len(old), skipped=listed.skipped, warnings=tuple(warnings))
 
 
 def diff(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]],
-         renamed: Sequence[tuple[str, str, int]]) -> Changes:
-    """What `new` changes against `old`, given the renames (old id, new id, code) found."""
+         renamed: Sequence[tuple[str, str, int]],
+         succeeded: Sequence[tuple[str, tuple[str, ...]]] = ()) -> Changes:
+    """What `new` changes against `old`, given the renames (old id, new id, code) found and the
+    gone areas whose names successors took (old id, new ids)."""
     old_by_id = {r["id"]: r for r in old if r["id"] not in NATIONWIDE_IDS}
     new_by_id = {r["id"]: r for r in new if r["id"] not in NATIONWIDE_IDS}
     successor = {old_id: new_id for old_id, new_id, _ in renamed}
@@ -475,7 +517,9 @@ def diff(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]],
         new=tuple((i, r.get("hfc_code")) for i, r in sorted(new_by_id.items())
                   if i not in old_by_id and i not in predecessor),
         gone=tuple((i, r.get("hfc_code")) for i, r in sorted(old_by_id.items())
-                   if i not in new_by_id and i not in successor),
+                   if i not in new_by_id and i not in successor
+                   and i not in dict(succeeded)),
+        succeeded=tuple(sorted(succeeded)),
         renamed=tuple(sorted(renamed)), shelter=tuple(shelter), zone=tuple(zone),
         code=tuple(code), names=tuple(names),
     )
@@ -493,6 +537,8 @@ def report_lines(build: Build) -> list[str]:
     sections: list[tuple[str, list[str]]] = [
         ("new", [f"  + {i}{_code(code)}" for i, code in c.new]),
         ("gone", [f"  - {i}{_code(code)}" for i, code in c.gone]),
+        ("gone, names kept by successors", [f"  {old} → {', '.join(new)}"
+                                            for old, new in c.succeeded]),
         ("renamed", [f"  {old} → {new}{_code(code)}" for old, new, code in c.renamed]),
         ("shelter time changed", [f"  {i}: {a} s → {b} s" for i, a, b in c.shelter]),
         ("zone changed", [f"  {i}: {a} → {b}" for i, a, b in c.zone]),
@@ -508,6 +554,9 @@ def report_lines(build: Build) -> list[str]:
         if items:
             lines.append(f"{title}: {len(items)}")
             lines.extend(items)
+        if title == "gone" and items:
+            lines.append("  (their names stop resolving; if other areas now cover one, name "
+                         "them with --successors)")
     if build.skipped:
         lines.append(f"skipped (not areas): {', '.join(build.skipped)}")
     if build.warnings:
@@ -522,6 +571,7 @@ def report_json(build: Build) -> dict[str, Any]:
     changes: dict[str, list[dict[str, Any]]] = {
         "new": [{"id": i, "hfc_code": code} for i, code in c.new],
         "gone": [{"id": i, "hfc_code": code} for i, code in c.gone],
+        "succeeded": [{"from": a, "to": list(b)} for a, b in c.succeeded],
         "renamed": [{"from": a, "to": b, "hfc_code": code} for a, b, code in c.renamed],
         "shelter_changed": [{"id": i, "from": a, "to": b} for i, a, b in c.shelter],
         "zone_changed": [{"id": i, "from": a, "to": b} for i, a, b in c.zone],

@@ -31,8 +31,8 @@ SHELTER = ("אבו גוש", 60)
 GONE = "תרום"
 NEW_ID = "כפר הניסוי"
 NEW_CODE = 99_999
-EMPTY_COUNTS = {"new": 0, "gone": 0, "renamed": 0, "shelter_changed": 0, "zone_changed": 0,
-                "code_changed": 0, "name_changed": 0}
+EMPTY_COUNTS = {"new": 0, "gone": 0, "succeeded": 0, "renamed": 0, "shelter_changed": 0,
+                "zone_changed": 0, "code_changed": 0, "name_changed": 0}
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -174,6 +174,19 @@ def test_the_report_lists_exactly_what_the_authority_changed(
     assert (tmp_path / "again.json").read_bytes() == out.read_bytes()
 
 
+def test_a_gone_areas_successors_take_its_name(
+        tmp_path: Path, bundled: list[dict[str, Any]]) -> None:
+    args = write_lists(tmp_path / "lists", changed_lists(bundled))
+    (tmp_path / "successors.json").write_text(json.dumps({GONE: [NEW_ID]}), "utf-8")
+    out = tmp_path / "catalog.json"
+    done = run(*args, "--successors", str(tmp_path / "successors.json"), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "gone, names kept by successors: 1" in done.stdout
+    assert f"  {GONE} → {NEW_ID}" in done.stdout.splitlines()
+    assert "\ngone:" not in done.stdout
+    assert load_catalog(str(out)).resolve_name(GONE).areas == (NEW_ID,)
+
+
 def test_an_area_without_outline_stops_the_build_and_writes_nothing(
         tmp_path: Path, bundled: list[dict[str, Any]]) -> None:
     lists = published_lists(bundled)
@@ -202,6 +215,7 @@ def test_an_area_without_outline_stops_the_build_and_writes_nothing(
     ("shelter", b'{"\xd7\x90": "soon"}', "'א': expected a whole number of seconds >= 0"),
     ("against", b"[{}]", "record 0: expected an object with a text 'id'"),
     ("districts", None, "cannot read: No such file or directory"),
+    ("successors", b'{"\xd7\x90": 5}', "'א': expected an area id or a list of them, got 5"),
 ])
 def test_a_malformed_input_names_the_file_and_the_problem(
         tmp_path: Path, bundled: list[dict[str, Any]], which: str, content: bytes | None,

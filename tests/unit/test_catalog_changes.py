@@ -126,8 +126,45 @@ def test_new_and_gone_areas() -> None:
     assert "1 new, 1 gone" in text and "  + כפר חדש (code 9999)" in text
     assert "  - דפנה (code 300)" in text
     report = cc.report_json(result)
-    assert report["counts"] == {"new": 1, "gone": 1, "renamed": 0, "shelter_changed": 0,
-                                "zone_changed": 0, "code_changed": 0, "name_changed": 0}
+    assert report["counts"] == {"new": 1, "gone": 1, "succeeded": 0, "renamed": 0,
+                                "shelter_changed": 0, "zone_changed": 0, "code_changed": 0,
+                                "name_changed": 0}
+    assert "name them with --successors" in text
+
+
+def test_a_gone_area_named_by_its_successors_keeps_resolving() -> None:
+    # דפנה merged into גשר הזיו, and split from אבו סנאן: one old area, two successors.
+    old = [*copy.deepcopy(OLD), record("ישן", 400, "Yashan", former_names=["ישן מאוד"])]
+    new = copy.deepcopy(OLD[:3])
+    result = build(new, previous=old, successors={"דפנה": ["גשר הזיו"],
+                                                  "ישן": ["גשר הזיו", "אבו סנאן"]})
+    assert result.changes.gone == ()
+    assert result.changes.succeeded == (("דפנה", ("גשר הזיו",)),
+                                        ("ישן", ("גשר הזיו", "אבו סנאן")))
+    records = by_id(result)
+    assert records["גשר הזיו"]["former_names"] == [
+        "ישן מאוד", "דפנה", "Dafna", "Dafna (ru)", "Dafna (ar)", "ישן", "Yashan",
+        "Yashan (ru)", "Yashan (ar)"]
+    assert records["אבו סנאן"]["former_names"] == [
+        "אבו-סנאן", "ישן מאוד", "ישן", "Yashan", "Yashan (ru)", "Yashan (ar)"]
+    catalog = Catalog.from_records(result.records)
+    assert catalog.resolve_name("Dafna").areas == ("גשר הזיו",)
+    assert set(catalog.resolve_name("ישן").areas) == {"גשר הזיו", "אבו סנאן"}
+    assert "  ישן → גשר הזיו, אבו סנאן" in cc.report_lines(result)
+
+
+@pytest.mark.parametrize(("successors", "problem"), [
+    ({"נעלם": ["דפנה"]}, "successors: 'נעלם' is no area of the catalog in use"),
+    ({"דפנה": ["דפנה"]}, "successors: 'דפנה' is not gone"),
+    ({"גשר הזיו": ["אין כזה"]}, "successors of 'גשר הזיו': no such area in the list: אין כזה"),
+])
+def test_successors_must_be_of_gone_areas_and_in_the_list(
+        successors: dict[str, list[str]], problem: str) -> None:
+    new = [r for r in copy.deepcopy(OLD) if r["id"] != "גשר הזיו"]
+    with pytest.raises(cc.BuildError) as raised:
+        build(new, successors=successors)
+    assert raised.value.problems == (problem + (" (it is in the list, or was renamed)"
+                                                if "not gone" in problem else ""),)
 
 
 def test_a_changed_translation_is_reported_and_the_old_one_kept_as_a_former_name() -> None:
@@ -238,6 +275,8 @@ def test_a_malformed_area_list_says_which_entry_and_why(entries: Any, message: s
     (cc.parse_shelter, {"א": -1}, "'א': expected a whole number of seconds >= 0, got -1"),
     (cc.parse_shelter, {"א": True}, "'א': expected a whole number of seconds"),
     (cc.parse_districts, {"א": 3}, "'א': expected the district's name or null"),
+    (cc.parse_successors, {"א": []}, r"'א': expected an area id or a list of them, got \[\]"),
+    (cc.parse_successors, {"א": [3]}, "'א': expected an area id or a list of them"),
     (cc.parse_catalog, {}, "expected a JSON list of catalog records"),
     (cc.parse_catalog, [{"name": "x"}], "record 0: expected an object with a text 'id'"),
     (cc.parse_catalog, [{"id": "א"}, {"id": "א"}], r"record 1 \(א\): a second record"),
