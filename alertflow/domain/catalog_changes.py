@@ -537,8 +537,7 @@ def report_lines(build: Build) -> list[str]:
     sections: list[tuple[str, list[str]]] = [
         ("new", [f"  + {i}{_code(code)}" for i, code in c.new]),
         ("gone", [f"  - {i}{_code(code)}" for i, code in c.gone]),
-        ("gone, names kept by successors", [f"  {old} → {', '.join(new)}"
-                                            for old, new in c.succeeded]),
+        ("merged or split", [f"  {old} → {', '.join(new)}" for old, new in c.succeeded]),
         ("renamed", [f"  {old} → {new}{_code(code)}" for old, new, code in c.renamed]),
         ("shelter time changed", [f"  {i}: {a} s → {b} s" for i, a, b in c.shelter]),
         ("zone changed", [f"  {i}: {a} → {b}" for i, a, b in c.zone]),

@@ -181,7 +181,7 @@ def test_a_gone_areas_successors_take_its_name(
     out = tmp_path / "catalog.json"
     done = run(*args, "--successors", str(tmp_path / "successors.json"), "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert "gone, names kept by successors: 1" in done.stdout
+    assert "merged or split: 1" in done.stdout
     assert f"  {GONE} → {NEW_ID}" in done.stdout.splitlines()
     assert "\ngone:" not in done.stdout
     assert load_catalog(str(out)).resolve_name(GONE).areas == (NEW_ID,)
