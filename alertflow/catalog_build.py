@@ -97,14 +97,21 @@ def _read(option: str, path: str, parse: Callable[[object], T]) -> T:
         _fail(f"{where}: {exc}")
 
 
+def _bundled() -> list[dict[str, Any]]:
+    raw = resources.files("alertflow").joinpath(BUNDLED_FILE).read_bytes()
+    return changes.parse_catalog(_decode(raw))
+
+
 def _previous(source: str) -> tuple[str, list[dict[str, Any]]]:
-    """The catalog to compare with: 'bundled', 'none' or a catalog file."""
-    if source == "none":
-        return "no catalog", []
+    """The catalog to compare with: 'bundled', 'none' or a catalog file; with the bundled
+    nationwide records when it has none (they are kept as the catalog has them)."""
     if source == "bundled":
-        raw = resources.files("alertflow").joinpath(BUNDLED_FILE).read_bytes()
-        return f"the bundled catalog ({BUNDLED_FILE})", changes.parse_catalog(_decode(raw))
-    return source, _read("--against", source, changes.parse_catalog)
+        return f"the bundled catalog ({BUNDLED_FILE})", _bundled()
+    name, records = (("no catalog", []) if source == "none"
+                     else (source, _read("--against", source, changes.parse_catalog)))
+    if not any(r["id"] in changes.NATIONWIDE_IDS for r in records):
+        records += [r for r in _bundled() if r["id"] in changes.NATIONWIDE_IDS]
+    return name, records
 
 
 def encode(records: list[dict[str, Any]]) -> bytes:

@@ -187,6 +187,18 @@ def test_a_gone_areas_successors_take_its_name(
     assert load_catalog(str(out)).resolve_name(GONE).areas == (NEW_ID,)
 
 
+def test_against_no_catalog_every_area_is_new_and_the_nationwide_records_are_the_bundled(
+        tmp_path: Path, bundled: list[dict[str, Any]]) -> None:
+    args = write_lists(tmp_path / "lists", published_lists(bundled))
+    out, report = tmp_path / "catalog.json", tmp_path / "report.json"
+    done = run(*args, "--against", "none", "-o", str(out), "--report-json", str(report))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(report.read_text("utf-8"))["counts"] == {
+        **EMPTY_COUNTS, "new": len(bundled) - 2}
+    nationwide = [r for r in json.loads(out.read_text("utf-8")) if not r["zone"]]
+    assert nationwide == [r for r in in_file_format(bundled) if not r["zone"]]
+
+
 def test_an_area_without_outline_stops_the_build_and_writes_nothing(
         tmp_path: Path, bundled: list[dict[str, Any]]) -> None:
     lists = published_lists(bundled)
