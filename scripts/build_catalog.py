@@ -14,7 +14,8 @@ with the same id or the same name written differently ("אבו-גוש" → "אב
 name means today when one of them covers (or lies within 2 km of) its 2020 position (a split
 city's parts, "Sderot" in "Sderot, Ibim"); else the area whose outline covers its position;
 else the nearest outline within 3 km. Anything else stops the build: add it to REVIEWED.
-Each successor gets the 2020 id and the 2020 names in every language as `former_names`,
+Each successor gets the 2020 id and the 2020 names in every language as `former_names`, and the
+names of its 2020 zone when that zone is gone and its name means nothing today,
 except a name that already means that area today, or means another area (or several) today:
 a current name always wins.
 """
@@ -30,6 +31,7 @@ from typing import Any
 
 import shapely
 
+from alertflow.catalog import load_aliases
 from alertflow.domain.locations import Catalog
 from alertflow.domain.text import compact
 
@@ -111,7 +113,8 @@ def main(new_path: str, old_path: str) -> int:
     areas = [r for r in new if r.get("polygon")]
     corrected(areas)
     by_id = {r["id"]: r for r in new}
-    catalog = Catalog.from_records(areas)
+    # With the aliases: a name an alias gives a meaning today is no former name either.
+    catalog = Catalog.from_records(areas, aliases=load_aliases())
     outlines = {r["id"]: shapely.Polygon([(lng, lat) for lat, lng in r["polygon"]]).buffer(0)
                 for r in areas}
     tree_ids = list(outlines)
@@ -179,6 +182,25 @@ def main(new_path: str, old_path: str) -> int:
             for target in targets:
                 if compact(name) not in {compact(n) for n in former[target]}:
                     former[target].append(name)
+
+    # A 2020 zone that is no zone today (חפר, גולן, הקריות…) names its 2020 areas' successors, so
+    # that a saved subscription to it keeps its areas; only a name with no meaning today.
+    zone_areas: dict[str, set[str]] = defaultdict(set)
+    zone_names: dict[str, set[str]] = defaultdict(set)
+    for record in old:
+        zone = record["zone"]["he"]
+        zone_areas[zone].update(successors[record["id"]])
+        zone_names[zone].update(record["zone"].values())
+    for zone, targets in zone_areas.items():
+        if catalog.resolve_zone(zone) is not None:
+            continue
+        for name in sorted(zone_names[zone]):
+            if catalog._exact(name).how != "unknown":
+                skipped.append((name, f"zone {zone}", "a place or group"))
+                continue
+            for target in sorted(targets):
+                former[target].append(name)
+        print(f"zone {zone} (gone) → its {len(targets)} areas' successors")
 
     records = []
     for record in new:

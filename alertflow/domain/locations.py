@@ -331,6 +331,14 @@ class Catalog:
     def resolve_zone(self, name: str) -> str | None:
         return self._zones_by_name.get(_key(name))
 
+    def former_zone_areas(self, name: str) -> tuple[str, ...]:
+        """The areas that now cover a zone of an older list that is no zone today ("חפר"), so
+        a subscription saved with it keeps its places; empty for any other name."""
+        if self.resolve_zone(name) is not None:
+            return ()
+        resolved = self.resolve_name(name)
+        return resolved.areas if resolved.how == "former" else ()
+
     def get(self, area_id: str) -> Area | None:
         return self.areas.get(area_id)
 

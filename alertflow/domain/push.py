@@ -209,7 +209,11 @@ def parse_push_subscription(
     for name in _names(body, "zones", MAX_ZONES):
         zone = catalog.resolve_zone(name) if len(catalog) else name
         if zone is None:
-            raise PushRequestError("$.zones", f"unknown zone {name[:80]!r}")
+            areas = catalog.former_zone_areas(name)
+            if not areas or len(locations) + len(areas) > MAX_LOCATIONS:
+                raise PushRequestError("$.zones", f"unknown zone {name[:80]!r}")
+            locations.update(areas)
+            continue
         zones.add(zone)
     if not locations and not zones:
         # A phone woken for every alert in the country would learn to ignore them.

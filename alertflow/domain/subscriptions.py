@@ -79,13 +79,17 @@ def parse_subscription(data: Any, catalog: Catalog, base: Subscription | None) -
         if not resolved.found:
             raise SubscriptionError("locations", f"{resolved.how} location {name!r}")
         locations.update(resolved.areas)
-    if len(locations) > MAX_LOCATIONS:
-        raise SubscriptionError("locations", f"at most {MAX_LOCATIONS} locations in all")
     for name in _names(data, "zones", MAX_ZONES):
         zone = catalog.resolve_zone(name) if len(catalog) else name
         if zone is None:
-            raise SubscriptionError("zones", f"unknown zone {name!r}")
+            areas = catalog.former_zone_areas(name)
+            if not areas:
+                raise SubscriptionError("zones", f"unknown zone {name!r}")
+            locations.update(areas)
+            continue
         zones.add(zone)
+    if len(locations) > MAX_LOCATIONS:
+        raise SubscriptionError("locations", f"at most {MAX_LOCATIONS} locations in all")
     if data.get("all") or (base is None and not locations and not zones):
         return Subscription(everything=True)
     if base is None or base.everything:

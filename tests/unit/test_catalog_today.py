@@ -147,3 +147,33 @@ def test_a_catalog_file_without_country_records_has_no_whole_country() -> None:
          "lat": 31.0, "lng": 34.0}])
     assert small.resolve_name("כל הארץ").found is False
     assert small.areas["Alpha"].outline == ()
+
+
+@pytest.mark.parametrize("zone", ["חפר", "Hefer", "גולן", "הקריות", "Hakrayot"])
+def test_a_subscription_to_a_2020_zone_keeps_its_places(zone: str) -> None:
+    # Zones were regrouped (33 → 30): a saved subscription to a zone that is gone follows the
+    # areas that cover its 2020 areas today, for clients and phones alike.
+    import base64
+
+    from alertflow.domain.push import parse_push_subscription
+    from alertflow.domain.subscriptions import parse_subscription
+
+    old_areas = [old_id for old_id, old in OLD.items() if zone in old["zone"].values()]
+    assert old_areas, zone
+    subscription = parse_subscription({"zones": [zone]}, CATALOG, None)
+    assert subscription.zones == frozenset()
+    for old_id in old_areas:
+        assert set(CATALOG.resolve_name(old_id).areas) <= subscription.locations, old_id
+    keys = {"p256dh": base64.urlsafe_b64encode(b"\x04" + b"\x11" * 64).decode().rstrip("="),
+            "auth": base64.urlsafe_b64encode(b"\x22" * 16).decode().rstrip("=")}
+    push = parse_push_subscription({
+        "subscription": {"endpoint": "https://fcm.googleapis.com/fcm/send/x", "keys": keys},
+        "zones": [zone]}, CATALOG)
+    assert push.locations == subscription.locations and push.zones == frozenset()
+
+
+def test_a_zone_of_today_is_still_a_zone() -> None:
+    from alertflow.domain.subscriptions import parse_subscription
+
+    assert CATALOG.former_zone_areas("Upper Galilee") == ()
+    assert parse_subscription({"zones": ["Upper Galilee"]}, CATALOG, None).zones == {"גליל עליון"}
