@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from importlib import resources
 from pathlib import Path
@@ -26,7 +27,10 @@ def load_catalog(source: str = BUNDLED) -> Catalog:
     if source == BUNDLED:
         text = resources.files("alertflow").joinpath(BUNDLED_FILE).read_text("utf-8")
     else:
-        text = Path(source).read_text("utf-8")
+        raw = Path(source).read_bytes()
+        # A refreshed catalog may come gzip-compressed (`catalog build -o x.gz`): a ConfigMap
+        # holds 1 MiB, the catalog with its outlines about 2 MB.
+        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
     # The aliases name places of the bundled catalog; another catalog uses those it has.
     return Catalog.from_records(json.loads(text), aliases=load_aliases())
 

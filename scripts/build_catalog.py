@@ -199,7 +199,8 @@ def main(new_path: str, old_path: str) -> int:
                 skipped.append((name, f"zone {zone}", "a place or group"))
                 continue
             for target in sorted(targets):
-                former[target].append(name)
+                if compact(name) not in {compact(n) for n in former[target]}:
+                    former[target].append(name)
         print(f"zone {zone} (gone) → its {len(targets)} areas' successors")
 
     records = []

@@ -123,7 +123,6 @@ def test_oref_alerts_own_files_are_read_as_they_are(
     assert json.loads((tmp_path / "catalog.json").read_text("utf-8")) == in_file_format(bundled)
 
 
-@pytest.mark.xfail(strict=True, reason="alertflow.catalog.load_catalog reads no gzip yet")
 def test_a_compressed_catalog_loads_as_locations(
         tmp_path: Path, bundled: list[dict[str, Any]]) -> None:
     # A ConfigMap holds at most 1 MiB: the catalog (about 2 MB) goes there compressed.
