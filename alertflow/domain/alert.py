@@ -174,6 +174,19 @@ def decode_alert(body: bytes) -> Alert:
     return alert
 
 
+def check_queue_message(alert: Alert, path: str = "$") -> None:
+    """Raise `AlertRejected` (422) unless `alert` encodes to a message that `decode_alert`
+    takes: the listener runs it on every alert before publishing, so whatever a format's parser
+    produced, an accepted alert is one the processor can apply, never a dead letter."""
+    try:
+        decode_alert(encode_alert(alert))
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        match = _MSGSPEC_PATH.search(message)
+        field = path + (match.group(1)[1:] if match else "")
+        raise AlertRejected(422, field, _MSGSPEC_PATH.sub("", message)) from None
+
+
 def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
     try:
         body.decode("utf-8")

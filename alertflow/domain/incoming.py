@@ -76,6 +76,10 @@ def to_alert(alert: Incoming, *, source: str, now_ms: int, catalog: Catalog,
     if len(alert.type) > MAX_NAME:
         raise AlertRejected(422, alert.path, f"type longer than {MAX_NAME} characters")
     check_issued_at(alert.path, alert.issued_at, now_ms, rules)
+    # A title is one line wherever it is shown: a CAP headline's line breaks and tabs are
+    # spaces; any other control character is refused, as in alertflow's own JSON.
+    title = " ".join(alert.title.split())[:MAX_NAME] if alert.title else None
+    check_text(alert.path, title)
     placed = _place(alert, catalog, rules)
     # A cancel of earlier messages closes what they opened, wherever that was.
     if not placed.locations and not (alert.kind == "cancel" and alert.supersedes):
@@ -84,7 +88,7 @@ def to_alert(alert: Incoming, *, source: str, now_ms: int, catalog: Catalog,
     return Alert(
         id=alert.id, kind=alert.kind, type=alert.type, locations=placed.locations,
         issued_at=alert.issued_at, duration_s=alert.duration_s, received_at=now_ms,
-        source=source, title=alert.title[:MAX_NAME] if alert.title else None,
+        source=source, title=title or None,
         instructions=alert.instructions, unknown_locations=placed.unknown,
         ambiguous_locations=placed.ambiguous, source_names=placed.source_names,
         category=alert.category, group=alert.group, supersedes=list(alert.supersedes),

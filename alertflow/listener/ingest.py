@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from alertflow import metrics
 from alertflow.backends.ports import AlertPublisher, BrokerUnavailable
 from alertflow.backends.ratelimit import LocalRateLimiter
-from alertflow.domain.alert import Alert, AlertRejected, IngestRules
+from alertflow.domain.alert import Alert, AlertRejected, IngestRules, check_queue_message
 from alertflow.domain.locations import Catalog
 from alertflow.listener.access import Access, audit, request_id
 from alertflow.listener.tokens import TokenRegistry
@@ -131,6 +131,8 @@ class Ingest:
         try:
             alerts = parse(body, source=source, now_ms=now_ms, catalog=self.catalog,
                            rules=config.rules)
+            for index, alert in enumerate(alerts):
+                check_queue_message(alert, f"$[{index}]" if len(alerts) > 1 else "$")
         except AlertRejected as rejected:
             reason = "malformed" if rejected.status == 400 else "invalid"
             metrics.alerts_rejected.labels(reason).inc()
