@@ -70,9 +70,11 @@ def cap_message(
 </alert>""".encode()
 
 
-# Around Sderot only (the catalog's "Sderot, Ibim" at 31.5336, 34.6097), and around Ashkelon's
-# three areas and Bat Hadar (31.630…31.675, 34.550…34.600).
+# Over Sderot ("Sderot, Ibim", its point at 31.5313, 34.5985), meeting no other outline,
+# and a box (31.630…31.675, 34.550…34.600) whose outlines are Ashkelon's south and north, its
+# two industrial zones, Bat Hadar and Geya.
 SDEROT_POLYGON = "31.525,34.600 31.545,34.600 31.545,34.620 31.525,34.620 31.525,34.600"
 ASHKELON_POLYGON = "31.630,34.550 31.675,34.550 31.675,34.600 31.630,34.600 31.630,34.550"
 SDEROT = "שדרות, איבים"
-ASHKELON = ["אזור תעשייה הדרומי אשקלון", "אזור תעשייה צפוני אשקלון", "אשקלון", "בת הדר"]
+ASHKELON = ["אזור תעשייה הדרומי אשקלון", "אזור תעשייה צפוני אשקלון", "אשקלון - דרום",
+            "אשקלון - צפון", "בת הדר", "גיאה"]

@@ -17,9 +17,9 @@ What a message means here:
   remembers where each message's alerts are); its `<info>`, if any, describes the cancel.
   Alerts of a superseded message that arrive later show nothing.
 - `Ack`/`Error` and `status` other than `Actual`/`Exercise` show nothing (`Exercise` is a drill).
-Each `<area>` gives locations from `<polygon>`/`<circle>` (every catalog area whose point lies
-inside), `<geocode>` values and `<areaDesc>`; a description that names no area counts only when
-the shapes and codes found none.
+Each `<area>` gives locations from `<polygon>`/`<circle>` (every catalog area whose outline the
+polygon intersects or the circle comes within: `alertflow.domain.geo`), `<geocode>` values and
+`<areaDesc>`; a description that names no area counts only when the shapes and codes found none.
 """
 
 from __future__ import annotations

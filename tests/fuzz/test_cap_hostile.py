@@ -6,13 +6,18 @@ depth after each request is exactly what was accepted.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+from xml.sax.saxutils import escape
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.feed_samples import SDEROT_POLYGON, cap_message
 from tests.fuzz.conftest import Listener
+from tests.fuzz.shapes import circle_text, polygon_text
 from tests.support import TOKEN, queue_depths
 
 pytestmark = pytest.mark.fuzz
@@ -20,10 +25,10 @@ pytestmark = pytest.mark.fuzz
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
 
-def valid(identifier: str = "ok", polygon: str = SDEROT_POLYGON, event: str = "Rocket Alert"
-          ) -> bytes:
+def valid(identifier: str = "ok", polygon: str | None = SDEROT_POLYGON,
+          event: str = "Rocket Alert", circle: str | None = None) -> bytes:
     sent = datetime.now(UTC).replace(microsecond=0)
-    return cap_message(identifier, sent=sent, polygon=polygon, event=event,
+    return cap_message(identifier, sent=sent, polygon=polygon, circle=circle, event=event,
                        expires=sent + timedelta(minutes=5))
 
 
@@ -72,6 +77,60 @@ def test_hostile_cap_is_refused_and_nothing_enqueued(fuzz_listener: Listener, ca
     assert answer["field"]
     depths = queue_depths(fuzz_listener.amqp_url, fuzz_listener.queue)
     assert depths == (fuzz_listener.accepted, 0)
+
+
+POLYGON = "/alert/info[1]/area[1]/polygon[1]"
+CIRCLE = "/alert/info[1]/area[1]/circle[1]"
+BAD_GEOMETRY = {
+    "NaN in a polygon": ("31.5,34.6 31.6,nan 31.6,34.7 31.5,34.6", None, POLYGON, "range"),
+    "infinity in a polygon": ("31.5,34.6 31.6,inf 31.6,34.7 31.5,34.6", None, POLYGON, "range"),
+    "an open ring": ("31.5,34.6 31.6,34.6 31.6,34.7 31.5,34.7", None, POLYGON, "first and last"),
+    "three points": ("31.5,34.6 31.6,34.6 31.5,34.6", None, POLYGON, "at least four"),
+    "text for numbers": ("a,b c,d e,f a,b", None, POLYGON, "numbers"),
+    "latitude past the pole": ("91,34.6 31.6,34.6 31.6,34.7 91,34.6", None, POLYGON, "range"),
+    "a circle of NaN km": (None, "31.5,34.6 nan", CIRCLE, "radius"),
+    "a negative radius": (None, "31.5,34.6 -1", CIRCLE, "radius"),
+    "a circle over 1,000 km": (None, "31.5,34.6 1000.5", CIRCLE, "radius"),
+    "a circle without a radius": (None, "31.5,34.6", CIRCLE, "radius_km"),
+    "a circle off the globe": (None, "31.5,200 5", CIRCLE, "range"),
+}
+
+
+def post_cap(listener: Listener, body: bytes) -> httpx.Response:
+    return httpx.post(listener.url + "/v1/cap", content=body, timeout=30, headers={
+        "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/cap+xml"})
+
+
+@pytest.mark.parametrize("case", list(BAD_GEOMETRY))
+def test_bad_geometry_is_a_422_naming_the_element(fuzz_listener: Listener, case: str) -> None:
+    polygon, circle, field, reason = BAD_GEOMETRY[case]
+    response = post_cap(fuzz_listener, valid(polygon=polygon, circle=circle))
+    answer = response.json()
+    assert (response.status_code, answer["field"]) == (422, field), answer
+    assert reason in answer["reason"], answer
+    assert queue_depths(fuzz_listener.amqp_url, fuzz_listener.queue) == (
+        fuzz_listener.accepted, 0)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.one_of(polygon_text.map(lambda t: (t, None)), circle_text.map(lambda t: (None, t))))
+def test_any_shape_is_accepted_or_a_422_naming_its_element(
+    fuzz_listener: Listener, shape: tuple[str | None, str | None]
+) -> None:
+    """Whatever a sender puts in <polygon> or <circle> (as XML text), the listener answers 202
+    or a 422 naming that element: never a 5xx, never a refusal blamed on something else."""
+    polygon, circle = (None if text is None else escape("".join(
+        c for c in text if c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd"))
+        for text in shape)
+    response = post_cap(fuzz_listener, valid(f"shape-{uuid.uuid4().hex}", polygon=polygon,
+                                             circle=circle))
+    answer = response.json()
+    if response.status_code == 202:
+        fuzz_listener.accepted += answer["accepted"]
+    else:
+        assert response.status_code == 422, answer
+        assert answer["field"] == (POLYGON if polygon is not None else CIRCLE), answer
 
 
 def test_wrong_media_type_is_415(fuzz_listener: Listener) -> None:

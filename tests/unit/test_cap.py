@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
+import shapely
 
 from alertflow.catalog import load_catalog
 from alertflow.domain import cap
@@ -21,9 +22,12 @@ from tests.feed_samples import (
     SDEROT_POLYGON,
     cap_message,
 )
+from tests.geo_reference import distance_to_outline_km, haversine_km, outlines
 
 SENT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
-INDEX = AreaIndex.of(load_catalog())
+CATALOG = load_catalog()
+INDEX = AreaIndex.of(CATALOG)
+OUTLINES = outlines(CATALOG)
 
 
 def parse(body: bytes) -> cap.CapMessage:
@@ -50,9 +54,37 @@ def test_an_alert_with_a_polygon_covers_the_areas_inside() -> None:
 
 
 def test_a_circle_covers_by_great_circle_distance() -> None:
-    # 2.5 km around Sderot's point: Or HaNer is 2.61 km away (great-circle), outside.
-    [alert] = parse(cap_message("c1", sent=SENT, circle="31.5336,34.6097 2.5")).alerts
+    # 1.5 km around Sderot's point: the nearest other outline (Nir Am's) is 1.66 km away.
+    sderot = CATALOG.areas[SDEROT]
+    [alert] = parse(cap_message("c1", sent=SENT, circle=f"{sderot.lat},{sderot.lng} 1.5")).alerts
     assert alert.area_ids == (SDEROT,)
+
+
+def test_a_polygon_over_a_corner_of_an_area_selects_it() -> None:
+    """A small box over the corner of Nahariya farthest from its point (3.6 km away), holding
+    no area's point at all: only the outline can say it is Nahariya's."""
+    nahariya = CATALOG.areas["נהריה"]
+    lat, lng = max(nahariya.outline,
+                   key=lambda v: haversine_km(nahariya.lat, nahariya.lng, *v))
+    d = 0.001
+    ring = f"{lat - d},{lng - d} {lat + d},{lng - d} {lat + d},{lng + d} {lat - d},{lng + d} " \
+           f"{lat - d},{lng - d}"
+    corner = shapely.box(lng - d, lat - d, lng + d, lat + d)
+    assert not any(corner.covers(shapely.Point(a.lng, a.lat)) for a in CATALOG.areas.values())
+    [alert] = parse(cap_message("corner", sent=SENT, polygon=ring)).alerts
+    assert "נהריה" in alert.area_ids
+
+
+def test_a_circle_reaching_an_areas_edge_but_not_its_point_selects_it() -> None:
+    """Around Sderot's point: Nir Am's outline is 1.66 km away and its point 2.47 km; a radius
+    50 m past the outline selects Nir Am, 50 m short of it does not."""
+    sderot, nir_am = CATALOG.areas[SDEROT], CATALOG.areas["ניר עם"]
+    edge = distance_to_outline_km(nir_am, sderot.lat, sderot.lng, OUTLINES["ניר עם"])
+    assert haversine_km(sderot.lat, sderot.lng, nir_am.lat, nir_am.lng) > edge + 0.5
+    centre = f"{sderot.lat},{sderot.lng}"
+    [reaching] = parse(cap_message("c2", sent=SENT, circle=f"{centre} {edge + 0.05}")).alerts
+    [short] = parse(cap_message("c3", sent=SENT, circle=f"{centre} {edge - 0.05}")).alerts
+    assert "ניר עם" in reaching.area_ids and "ניר עם" not in short.area_ids
 
 
 def test_area_desc_and_geocodes_are_names() -> None:
