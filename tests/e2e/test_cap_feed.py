@@ -49,7 +49,7 @@ async def message(url: str) -> Element:
 async def test_the_cap_feed_follows_the_windows(pipeline: Pipeline) -> None:
     feed_url = pipeline.notifier_urls[0] + "/v1/cap"
     assert await entries(feed_url, 0) == []
-    status, _ = await pipeline.post(alert_body(["Ashkelon", "Abu Ghosh"], duration_s=600,
+    status, _ = await pipeline.post(alert_body(["Ashkelon - South", "Abu Gosh"], duration_s=600,
                                                title="ירי רקטות וטילים"))
     assert status == 202
     links = await entries(feed_url, 2)
@@ -59,17 +59,21 @@ async def test_the_cap_feed_follows_the_windows(pipeline: Pipeline) -> None:
         assert (root.findtext(f"{CAP}msgType"), root.findtext(f"{CAP}status")) == (
             "Alert", "Actual")
         alerts[root.findtext(f"{CAP}info/{CAP}area/{CAP}areaDesc")] = (link, root)
-    assert set(alerts) == {"אשקלון", "אבו-גוש"}
+        # Each area with its outline (Google Public Alerts requires a shape per area).
+        assert root.findtext(f"{CAP}info/{CAP}area/{CAP}polygon")
+    assert set(alerts) == {"אשקלון - דרום", "אבו גוש"}
     _, _, etag = await fetch(feed_url)
     assert (await fetch(feed_url, {"If-None-Match": etag}))[0] == 304
 
     status, _ = await pipeline.post({"type": "missiles", "kind": "cancel",
-                                     "location": "Ashkelon", "issued_at": now_iso(0.01)})
+                                     "location": "Ashkelon - South",
+                                     "issued_at": now_iso(0.01)})
     assert status == 202
-    assert await entries(feed_url, 1) == [alerts["אבו-גוש"][0]]
-    link, opened = alerts["אשקלון"]
+    assert await entries(feed_url, 1) == [alerts["אבו גוש"][0]]
+    link, opened = alerts["אשקלון - דרום"]
     cancelled = await message(link)
     assert cancelled.findtext(f"{CAP}msgType") == "Cancel"
+    assert cancelled.findtext(f"{CAP}info/{CAP}area/{CAP}polygon")
     assert cancelled.findtext(f"{CAP}references") == ",".join(
         opened.findtext(f"{CAP}{tag}") or "" for tag in ("sender", "identifier", "sent"))
     status, body, _ = await fetch(pipeline.notifier_urls[0] + "/v1/cap/no-such-window.xml")

@@ -39,7 +39,8 @@ def routes(context: RouteContext) -> list[BaseRoute]:
             snapshot = await context.store.snapshot()
             for incident in snapshot.incidents:
                 if str(incident["incident_id"]) == incident_id and not incident.get("late"):
-                    return Response(cap_out.alert(incident), media_type=CAP_MEDIA_TYPE)
+                    return Response(cap_out.alert(incident, context.catalog),
+                                    media_type=CAP_MEDIA_TYPE)
             recent = await context.store.recent_events(context.config.history_limit)
         except StoreUnavailable:
             return error(503, "store unavailable", "$", "try again",
@@ -47,7 +48,7 @@ def routes(context: RouteContext) -> list[BaseRoute]:
         for event in reversed(recent.events):
             if (event["kind"] == "close" and str(event["incident_id"]) == incident_id
                     and event.get("reason") == "cancelled"):
-                return Response(cap_out.cancel(event), media_type=CAP_MEDIA_TYPE)
+                return Response(cap_out.cancel(event, context.catalog), media_type=CAP_MEDIA_TYPE)
         return error(404, "no such alert window", "incident_id",
                      "not open, and not cancelled among the recent events")
 
