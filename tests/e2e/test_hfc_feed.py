@@ -17,8 +17,8 @@ from alertflow.domain import hfc
 from tests.e2e.conftest import Pipeline, alert_body
 from tests.support import now_iso
 
-ASHKELON = "אשקלון"
-ABU_GHOSH = "אבו-גוש"
+ASHKELON = "אשקלון - דרום"
+ABU_GHOSH = "אבו גוש"
 REALTIME = "/WarningMessages/alert/Alerts.json"
 HISTORY = "/warningMessages/alert/History/AlertsHistory.json"
 
@@ -52,7 +52,7 @@ async def test_the_feed_paths_follow_the_windows_with_validators(pipeline: Pipel
     assert headers["Cache-Control"] == "public, max-age=1" and headers["ETag"]
 
     issued = now_iso()
-    for where in ("Ashkelon", "Abu Ghosh"):
+    for where in ("Ashkelon - South", "Abu Ghosh"):
         status, _ = await pipeline.post(alert_body(where, duration_s=600, issued_at=issued,
                                                    title="ירי רקטות וטילים"))
         assert status == 202
@@ -95,7 +95,7 @@ async def test_the_feed_paths_follow_the_windows_with_validators(pipeline: Pipel
         assert abs(hfc.parse_alert_date(entry["alertDate"], "$") - sent) < 1000
 
     # All-clear for both: the realtime body empties, and the old ETag no longer matches.
-    for where in ("Ashkelon", "Abu Ghosh"):
+    for where in ("Ashkelon - South", "Abu Ghosh"):
         status, _ = await pipeline.post({"type": "missiles", "kind": "cancel",
                                          "location": where, "issued_at": now_iso(0.01)})
         assert status == 202
@@ -104,7 +104,7 @@ async def test_the_feed_paths_follow_the_windows_with_validators(pipeline: Pipel
     assert (status, body) == (200, b"") and after["ETag"] != headers["ETag"]
     # The history is newest first: a later alert comes before the earlier ones. (Issued
     # clearly after the all-clear, which would otherwise cancel it.)
-    status, _ = await pipeline.post(alert_body("Ashkelon", duration_s=600, issued_at=now_iso(1),
+    status, _ = await pipeline.post(alert_body("Ashkelon - South", duration_s=600, issued_at=now_iso(1),
                                                type="hostile aircraft"))
     assert status == 202
     history, _ = await until(base + "/WarningMessages/alert/History/AlertsHistory.json",

@@ -10,8 +10,8 @@ import aiohttp
 from tests.e2e.conftest import Pipeline, alert_body
 from tests.support import Collector, now_iso
 
-ASHKELON = "אשקלון"  # zone מערב לכיש ("Western Lakhish")
-ABU_GHOSH = "אבו-גוש"  # zone בית שמש
+ASHKELON = "אשקלון - דרום"  # zone מערב לכיש ("West Lachish")
+ABU_GHOSH = "אבו גוש"  # zone שפלת יהודה ("Judea Foothills")
 
 
 async def get_events(pipeline: Pipeline, query: list[tuple[str, str]]) -> tuple[int, Any]:
@@ -24,7 +24,8 @@ async def test_history_of_some_areas_since_some_time(pipeline: Pipeline) -> None
     client = await Collector(pipeline.notifier_urls[0]).connect()
     await client.wait_for(lambda c: bool(c.snapshots), what="the snapshot on connect")
     # Ashkelon 10, 5 and 1 minutes ago; Abu Ghosh in between; a crowd of others after them all.
-    for minutes, where in ((10, "Ashkelon"), (7, "Abu Ghosh"), (5, "Ashkelon"), (1, "Ashkelon")):
+    for minutes, where in ((10, "Ashkelon - South"), (7, "Abu Ghosh"), (5, "Ashkelon - South"),
+                          (1, "Ashkelon - South")):
         status, _ = await pipeline.post(alert_body(where, duration_s=3600,
                                                    issued_at=now_iso(-60 * minutes)))
         assert status == 202
@@ -37,14 +38,14 @@ async def test_history_of_some_areas_since_some_time(pipeline: Pipeline) -> None
     status, body = await get_events(pipeline, [("limit", "10")])
     assert status == 200 and not {e["location"] for e in body["events"]} & {ASHKELON, ABU_GHOSH}
 
-    status, body = await get_events(pipeline, [("locations", "Ashkelon"), ("limit", "100")])
+    status, body = await get_events(pipeline, [("locations", "Ashkelon - South"), ("limit", "100")])
     assert status == 200
     ago = [round((now - e["issued_at"]) / 60_000) for e in body["events"]]
     assert {e["location"] for e in body["events"]} == {ASHKELON} and ago == [10, 5, 1]
     assert body["epoch"] and body["seq"] >= body["events"][-1]["seq"]
 
     status, body = await get_events(pipeline, [
-        ("locations", "Ashkelon"), ("zones", "Beit Shemesh"),
+        ("locations", "Ashkelon - South"), ("zones", "Judea Foothills"),
         ("since_ms", str(now - 8 * 60_000))])
     assert status == 200
     assert [(e["location"], round((now - e["issued_at"]) / 60_000)) for e in body["events"]] == [

@@ -10,8 +10,8 @@ import aiohttp
 from tests.e2e.conftest import Pipeline, alert_body
 from tests.support import Collector, now_iso
 
-ABU_GHOSH = "אבו-גוש"  # zone בית שמש, 90 s to shelter
-ABU_SNAN = "אבו סנאן"  # zone גליל עליון, 30 s to shelter
+ABU_GHOSH = "אבו גוש"  # zone שפלת יהודה, 90 s to shelter
+ABU_SNAN = "אבו סנאן"  # zone גליל עליון, 45 s to shelter
 
 
 async def test_alert_opens_and_closes_within_a_second_of_its_end(pipeline: Pipeline) -> None:
@@ -22,7 +22,7 @@ async def test_alert_opens_and_closes_within_a_second_of_its_end(pipeline: Pipel
     await client.wait_for(lambda c: len(c.opens()) == 1, what="the open")
     (opened,) = client.opens()
     assert opened["location"] == ABU_GHOSH and opened["alert_id"] == body["ids"][0]
-    assert opened["names"]["en"] == "Abu Ghosh" and opened["zone"] == "בית שמש"
+    assert opened["names"]["en"] == "Abu Gosh" and opened["zone"] == "שפלת יהודה"
     assert opened["shelter_seconds"] == 90 and opened["title"] == "Rockets"
     assert opened["ends_at"] - opened["issued_at"] == 2000
     await client.wait_for(lambda c: len(c.closes()) == 1, timeout=10, what="the close")

@@ -18,7 +18,7 @@ TEL_AVIV = ("תל אביב - דרום העיר ויפו", "תל אביב - מז�
             "תל אביב - עבר הירקון")
 SDEROT = "שדרות, איבים"
 ABU_SNAN = "אבו סנאן"  # zone Upper Galilee (גליל עליון)
-ABU_GHOSH = "אבו-גוש"
+ABU_GHOSH = "אבו גוש"
 
 
 async def test_the_original_generator_payload_reaches_a_tel_aviv_area_at_once(

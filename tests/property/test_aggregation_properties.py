@@ -29,7 +29,7 @@ from alertflow.domain.alert import Alert
 from tests.support import delete_keys
 
 CATALOG = load_catalog()
-LOCATIONS = ["אבו סנאן", "אבו-גוש", "Nowhere", "elsewhere"]
+LOCATIONS = ["אבו סנאן", "אבו גוש", "Nowhere", "elsewhere"]
 TYPES = {"missiles": ["Rocket Alert", "ירי רקטות וטילים"],
          "hostile_aircraft": ["Hostile aircraft intrusion", "a|b,c"],
          "early_warning": ["בדקות הקרובות צפויות להתקבל התרעות באזורך", "Early warning"]}

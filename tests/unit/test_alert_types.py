@@ -23,7 +23,7 @@ from alertflow.settings import DEFAULT_SETTINGS
 
 TOKEN = "s3cret-token-0123456789"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-PLACE = "אבו-גוש"
+PLACE = "אבו גוש"
 
 
 @pytest.fixture

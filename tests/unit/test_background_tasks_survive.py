@@ -25,7 +25,7 @@ from alertflow.notifier.feed import Feed
 from alertflow.roles.processor import Processor
 from tests.support import CuedFeed, poll_until
 
-ABU_GHOSH = "אבו-גוש"
+ABU_GHOSH = "אבו גוש"
 
 
 class FailingStore(MemoryStateStore):

@@ -26,7 +26,7 @@ TOKEN = "s3cret-token-0123456789"
 AUTH = f"Bearer {TOKEN}"
 JSON_HEADERS = {"Authorization": AUTH, "Content-Type": "application/json"}
 ERROR_KEYS = {"error", "field", "reason", "status"}
-PLACE = "אבו-גוש"
+PLACE = "אבו גוש"
 DROP = object()  # a field value meaning "leave this field out"
 
 Body = bytes | Callable[[], bytes]
