@@ -7,12 +7,13 @@ catalog gives none) in a shapely STRtree, so a query tests only the few areas ne
 - a polygon selects every area whose outline intersects it (a shared point or edge counts); a
   self-intersecting polygon still encloses what its sender meant (`make_valid`);
 - a circle selects every area whose outline comes within its radius, measured on the sphere:
-  the tree gives the areas in the circle's bounding box (split at the antimeridian); their
-  outlines are measured at once on a plane scaled at the centre's latitude, whose distances
-  are within a known factor of the sphere's (`_stretch`); only an outline within that factor
-  of the radius is measured exactly, its edges cut to `SEGMENT_DEG`, in an azimuthal
-  equidistant projection around the centre (distance from the centre there is great-circle
-  distance). So a circle stays a circle at any latitude;
+  the tree gives the areas in the circle's bounding box (split at the antimeridian), and those
+  inside a polygon inscribed well within the circle; the other outlines are measured at once
+  on a plane scaled at the centre's latitude, whose distances are within a known factor of the
+  sphere's (`_stretch`); only an outline within that factor of the radius is measured
+  exactly, its edges cut to `SEGMENT_DEG`, in an azimuthal equidistant projection around the
+  centre (distance from the centre there is great-circle distance). So a circle stays a circle
+  at any latitude;
 - `at(lat, lng)` gives the areas whose outline contains the point, boundary included (two
   areas share a border, so a point on it is in both).
 
@@ -249,14 +250,17 @@ class AreaIndex:
         # centre. Longitudes are taken the short way round from the centre's.
         stretch = _stretch(lat, radius)
         scale = (_KM_PER_DEGREE * math.cos(math.radians(lat)), _KM_PER_DEGREE)
+        # Outlines inside a polygon inscribed in the plane's circle of radius / stretch are in
+        # the sphere's circle: the tree finds those in C, and only the rest are measured.
+        inside = self._inside(lat, lon, radius / stretch, scale)
+        found = list(inside)
         by_shift: dict[float, list[int]] = {}
-        for i in candidates:
+        for i in candidates - inside:
             offset = self.points[i][1] - lon
             by_shift.setdefault(360.0 if offset < -180 else -360.0 if offset > 180 else 0.0,
                                 []).append(i)
         origin = shapely.Point(0, 0)
         project = _projector(lat, lon)
-        found = []
         for shift, group in by_shift.items():
             moved = (-lon + shift, -lat)
             planes = shapely.distance(origin, shapely.transform(
@@ -266,6 +270,20 @@ class AreaIndex:
                         origin, shapely.transform(self.dense[i], project)) <= radius):
                     found.append(i)
         return [self.ids[i] for i in sorted(found)]
+
+    def _inside(self, lat: float, lon: float, plane_km: float, scale: tuple[float, float]
+                ) -> set[int]:
+        """The areas inside a 32-gon inscribed in the circle of `plane_km` around (lat, lon) on
+        the plane scaled at `lat` (none when that circle would cross a pole or ±180°)."""
+        if not (math.isfinite(plane_km) and scale[0] > 0):
+            return set()
+        dlon, dlat = plane_km / scale[0], plane_km / scale[1]
+        if not (-90 < lat - dlat < lat + dlat < 90 and -180 < lon - dlon < lon + dlon < 180):
+            return set()
+        polygon = shapely.Polygon([
+            (lon + dlon * math.cos(k * math.pi / 16), lat + dlat * math.sin(k * math.pi / 16))
+            for k in range(32)])
+        return {int(i) for i in self.tree.query(polygon, predicate="contains")}
 
     def at(self, lat: float, lng: float) -> list[str]:
         """The areas whose outline holds the point (boundary included), in catalog order."""
