@@ -325,5 +325,21 @@ def replication(
     _run(lambda: measure(alerts, concurrency, rounds), append)
 
 
+@bench_app.command()
+def geo(
+    messages: Annotated[int, typer.Option("--messages", help="CAP messages per polygon size.")]
+    = 2000,
+    points: Annotated[int, typer.Option("--points", help="Point lookups.")] = 20000,
+    seed: Seed = 4, append: Append = "",
+) -> None:
+    """Shapes in one process: CAP parse+resolve per CPU-second, point lookups and circles."""
+    from alertflow.bench.geo import run
+
+    async def measure() -> dict[str, Any]:
+        return run(messages, points, seed)
+
+    _run(measure, append)
+
+
 def main() -> None:
     bench_app(prog_name="alertflow bench")

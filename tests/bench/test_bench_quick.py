@@ -118,3 +118,20 @@ def test_quick_fanout_with_polling_clients(connections: list[str], rabbitmq: str
     assert result["delivered_fraction"] == 1.0 and result["duplicates"] == 0, result
     assert polling["ready"] == 3 and polling["transports_at_end"] == {"polling": 3}, polling
     assert polling["delivered_fraction"] == 1.0 and polling["duplicates"] == 0, polling
+
+
+@pytest.mark.timeout(85)
+def test_quick_geo() -> None:
+    """`bench geo` needs no service: the listener's CAP path and the area index in-process."""
+    done = subprocess.run([sys.executable, "-m", "alertflow", "bench", "geo", "--messages", "20",
+                           "--points", "50"], capture_output=True, text=True, timeout=80,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(line)
+    assert result["scenario"] == "geo" and result["areas_per_message_bench_box"] >= 1.0, result
+    assert result["areas_per_message_town_box"] >= 1.0
+    assert all(result[key] > 0 for key in ("cap_per_cpu_s_bench_box", "cap_per_cpu_s_town_box",
+                                           "at_per_cpu_s_in_areas", "at_per_cpu_s_in_box",
+                                           "circles_per_cpu_s"))
+    assert result["at_method"] == "AreaIndex.at (outlines)"
