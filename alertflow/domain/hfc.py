@@ -119,9 +119,15 @@ def decode_text(body: bytes) -> str:
                                       f"(byte {exc.start})") from None
 
 
+# What a body holds when nothing is active, as the feed serves it ("", "\r\n", a BOM and
+# "\r\n"): JSON's own whitespace and byte-order marks. Nothing else counts as blank (the
+# listener's OpenAPI document says exactly this), so e.g. a lone control character is a 400.
+BLANK = " \t\r\n\ufeff"
+
+
 def decode(body: bytes) -> RealtimeAlert | list[HistoryEntry] | None:
     """The feed's document, or None when nothing is active (an empty or blank body)."""
-    text = decode_text(body).strip().lstrip("\ufeff").strip()
+    text = decode_text(body).strip(BLANK)
     if not text:
         return None
     if text.startswith("<"):

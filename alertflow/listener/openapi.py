@@ -92,8 +92,17 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "The national feed's realtime Alerts.json object or its history "
                            "array, as served (UTF-8 with or without BOM, UTF-16 with BOM; an "
                            "empty body means nothing is active).",
+                "description": "The body is optional: the feed answers with an empty body "
+                               "when nothing is active, and so may its relays. A body that "
+                               "is empty, or holds nothing but JSON whitespace (space, tab, "
+                               "CR, LF) and byte-order marks, in any of the encodings above, "
+                               "is that empty answer: 202 with `accepted: 0`, nothing "
+                               "enqueued. Any other body that is not one of the two shapes "
+                               "is refused (400, 422).",
                 "security": security,
-                "requestBody": {"required": True, **json_body(bodies["hfc"])},
+                # Not required: the listener reads an absent, empty or blank body as "nothing
+                # active" (alertflow.domain.hfc.BLANK), and the document must say so.
+                "requestBody": {"required": False, **json_body(bodies["hfc"])},
                 "responses": answers,
             }},
             "/v1/cap": {"post": {

@@ -4,11 +4,15 @@ Stateless, every operation, 300 schema-valid and 150 schema-invalid examples eac
 response (status, content type, body, headers) as the document says, auth enforced, and — after
 every single request — the queue holds exactly the alerts answered 202: nothing of a rejected
 request is ever enqueued.
+
+The examples are the same on every run (tests/conftest.py derandomizes Hypothesis); a wider,
+fresh run: `ALERTFLOW_HYPOTHESIS=random ALERTFLOW_FUZZ_SCALE=10 pytest tests/fuzz -k openapi`.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,19 +21,49 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core import NOT_SET
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.fuzz.conftest import Listener
 from tests.support import TOKEN, queue_depths
 
 pytestmark = pytest.mark.fuzz
 
-EXAMPLES = 300
+EXAMPLES = 300 * int(os.environ.get("ALERTFLOW_FUZZ_SCALE", "1"))
 # What counts as rejecting schema-invalid data: every documented refusal. (Schemathesis' default
 # list lacks 413, which a too-long list of locations rightly gets once the body passes 1 MiB.)
 CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {
     "expected-statuses": [400, 401, 413, 415, 422, 429]}}})
+
+
+def _blank(body: Any) -> bool:
+    """What the document calls the feed's empty answer (nothing active: 202, `accepted: 0`): no
+    body at all, or bytes holding nothing but JSON whitespace and byte-order marks, in UTF-8
+    or in UTF-16 with its BOM. Schemathesis sends such bytes as "not JSON" negative data."""
+    if body is NOT_SET:
+        return True
+    if not isinstance(body, bytes):
+        return False
+    encoding = "utf-16" if body.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return not text.strip(" \t\r\n\ufeff")
+
+
+def _documented_empty(case: Any) -> bool:
+    """A request the document says must be answered as the feed's empty answer: a blank body
+    on the feed's route, and nothing else of the request generated invalid (a case whose
+    header was negated must still be refused)."""
+    if case.path != "/v1/feeds/hfc" or not _blank(case.body):
+        return False
+    meta = case.meta
+    return meta is None or not any(
+        info.mode.is_negative for location, info in meta.components.items()
+        if location != ParameterLocation.BODY)
 
 
 def _fresh(item: Any, legacy: bool, turn: int) -> Any:
@@ -58,7 +92,7 @@ def _fresh(item: Any, legacy: bool, turn: int) -> Any:
 def _freshen(case: Any) -> None:
     """Most schema-valid cases get alerts issued now (a quarter keep their generated times)."""
     turn = len(repr(case.body))
-    if turn % 4 == 0:
+    if turn % 4 == 0 or case.body is NOT_SET:  # (an optional body left out: nothing to freshen)
         return
     body = copy.deepcopy(case.body)
     legacy = case.path.startswith("/api/")
@@ -88,15 +122,22 @@ def test_listener_answers_every_request_as_documented(
     def run(case: Any) -> None:
         if mode == GenerationMode.POSITIVE:
             _freshen(case)  # a negative case must stay invalid: left alone
+        empty = _documented_empty(case)
         response = case.call_and_validate(
             headers={"Authorization": f"Bearer {TOKEN}"},
             # The schema cannot say everything the listener checks (location xor locations,
             # duration_s required for alerts, issued_at within ±24 h / 5 min of its clock, no
-            # control characters): schema-valid bodies may rightly get a 422.
-            excluded_checks=[positive_data_acceptance],
+            # control characters): schema-valid bodies may rightly get a 422. A documented
+            # empty feed body is no negative data, whatever Schemathesis meant it to be: its
+            # answer is checked exactly below instead.
+            excluded_checks=[positive_data_acceptance,
+                             *([negative_data_rejection] if empty else [])],
             timeout=10,
         )
         status = response.status_code
+        if empty:
+            assert status == 202 and response.json()["accepted"] == 0, (
+                f"the feed's empty answer {case.body!r} got {status} {response.text[:200]}")
         fuzz_listener.statuses[status] = fuzz_listener.statuses.get(status, 0) + 1
         if status == 202:
             fuzz_listener.accepted += response.json()["accepted"]
@@ -105,6 +146,28 @@ def test_listener_answers_every_request_as_documented(
             f"{status} answered, queue holds {depth}, {fuzz_listener.accepted} were accepted")
 
     run()
+
+
+@pytest.mark.parametrize("body", [b"", b"\r\n", b" \t\n", "\ufeff\r\n".encode(),
+                                  b"\xff\xfe", "\ufeff\r\n".encode("utf-16")],
+                         ids=["empty", "crlf", "spaces", "utf8-bom", "utf16-bom", "utf16-crlf"])
+def test_the_feeds_empty_answer_is_documented_and_accepted(
+    fuzz_listener: Listener, body: bytes
+) -> None:
+    """Deterministic: the bodies the feed serves when nothing is active (Schemathesis once drew
+    one as "not JSON" negative data, and the document, which required a JSON body, called the
+    listener's 202 wrong). The document now says the body is optional and what counts as
+    empty; the listener answers exactly that, enqueues nothing, and the answer conforms."""
+    schema = schemathesis.openapi.from_url(fuzz_listener.url + "/openapi.json", config=CONFIG)
+    operation = schema["/v1/feeds/hfc"]["POST"]
+    assert operation.definition.raw["requestBody"]["required"] is False
+    assert _blank(body)
+    case = operation.Case(body=body, media_type="application/json")
+    response = case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"},
+                                      excluded_checks=[positive_data_acceptance], timeout=10)
+    assert (response.status_code, response.json()["accepted"]) == (202, 0), response.text
+    assert queue_depths(fuzz_listener.amqp_url, fuzz_listener.queue) == (
+        fuzz_listener.accepted, 0)
 
 
 def test_the_fuzzing_reached_the_broker(fuzz_listener: Listener) -> None:

@@ -40,9 +40,21 @@ def test_every_encoding_the_feed_was_served_in(encode: object) -> None:
     assert alert.issued_at == NOW
 
 
-@pytest.mark.parametrize("body", [b"", b"\r\n", "\ufeff".encode(), "\ufeff\r\n".encode("utf-16")])
+@pytest.mark.parametrize("body", [b"", b"\r\n", "\ufeff".encode(), "\ufeff\r\n".encode("utf-16"),
+                                  b" \t\r\n ", b"\xfe\xff", "\ufeff \ufeff\n".encode()])
 def test_an_empty_body_means_nothing_is_active(body: bytes) -> None:
     assert parse(body) == []
+
+
+@pytest.mark.parametrize("body", [b"\x1d", b"\x0b\x0c", "\u00a0".encode(), "\u2028".encode()])
+def test_only_json_whitespace_is_blank(body: bytes) -> None:
+    """What the OpenAPI document calls the empty answer, and nothing more: a control character
+    or another Unicode space alone is not the feed saying "nothing active" (the listener read
+    every `str.strip()` space as blank, so Schemathesis' not-JSON bytes such as b"\\x1d" could
+    get a 202 that the document could not describe)."""
+    with pytest.raises(AlertRejected) as caught:
+        parse(body)
+    assert caught.value.status == 400
 
 
 def test_an_html_error_page_is_refused_not_read_as_alerts() -> None:
