@@ -104,8 +104,8 @@ async def test_the_feed_paths_follow_the_windows_with_validators(pipeline: Pipel
     assert (status, body) == (200, b"") and after["ETag"] != headers["ETag"]
     # The history is newest first: a later alert comes before the earlier ones. (Issued
     # clearly after the all-clear, which would otherwise cancel it.)
-    status, _ = await pipeline.post(alert_body("Ashkelon - South", duration_s=600, issued_at=now_iso(1),
-                                               type="hostile aircraft"))
+    status, _ = await pipeline.post(alert_body("Ashkelon - South", duration_s=600,
+                                               issued_at=now_iso(1), type="hostile aircraft"))
     assert status == 202
     history, _ = await until(base + "/WarningMessages/alert/History/AlertsHistory.json",
                              lambda d: len(d) >= 3, "the third entry")

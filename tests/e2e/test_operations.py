@@ -52,7 +52,8 @@ async def test_metrics_of_every_role_move_when_alerts_flow(running: Pipeline) ->
         await collector.wait_for(lambda c: bool(c.snapshots), what="snapshot")
     before = {url: scrape(url) for url in (listener, processor, notifier)}
 
-    bodies = [alert_body("Abu Ghosh", duration_s=1), alert_body(["Ashkelon - South", "Atlantis"], 1)]
+    bodies = [alert_body("Abu Ghosh", duration_s=1),
+              alert_body(["Ashkelon - South", "Atlantis"], 1)]
     for body in bodies:
         assert (await running.post(body))[0] == 202
     assert (await running.post(bodies[0]))[0] == 202  # a duplicate
