@@ -72,6 +72,9 @@ NodeApart = Annotated[bool, typer.Option(
     "clients to the others (with --notifiers 2: polling clients on a notifier of their own).")]
 NodeModules = Annotated[str, _opt("node-modules", "Where socket.io-client is installed "
                                   "(`npm ci` in tests/js).")]
+Nationwide = Annotated[bool, typer.Option(
+    "--nationwide", help="Each alert names the whole country (ברחבי הארץ): one window and "
+    "one event per area, 1,449 per alert.")]
 
 
 def _pids(values: list[str] | None) -> dict[str, int]:
@@ -144,7 +147,8 @@ def _deliveries(name: str, target: Target, load: Load, append: str) -> None:
 
 
 def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
-                        duration: float, window: int, drain_timeout: float) -> None:
+                        duration: float, window: int, drain_timeout: float,
+                        nationwide: bool = False) -> None:
     """Register one of the scenarios that post alerts to clients: they differ in defaults."""
 
     def command(
@@ -159,7 +163,7 @@ def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
         drain_timeout: Drain = drain_timeout, seed: Seed = 4, append: Append = "",
         node_clients: NodeCount = 0, polling_clients: PollingCount = 0,
         polling_keepalive: PollingKeepalive = False, node_apart: NodeApart = False,
-        node_modules: NodeModules = "tests/js/node_modules",
+        node_modules: NodeModules = "tests/js/node_modules", nationwide: Nationwide = nationwide,
     ) -> None:
         target = _target(start, listener_url, notifier_url, token, pid, amqp_url, redis_url,
                          queue_type, processors, notifiers, role_log_level, log_dir, py_spy)
@@ -173,7 +177,8 @@ def _deliveries_command(name: str, summary: str, *, clients: int, rate: float,
                                        node_clients=node_clients,
                                        polling_clients=polling_clients,
                                        polling_keepalive=polling_keepalive,
-                                       node_apart=node_apart, node_modules=node_modules), append)
+                                       node_apart=node_apart, node_modules=node_modules,
+                                       nationwide=nationwide), append)
 
     command.__doc__ = summary
     bench_app.command(name)(command)
@@ -188,6 +193,10 @@ _deliveries_command(
 _deliveries_command(
     "burst", "The fanout clients under a barrage: 200 alerts/s for 5 s, one alert per request.",
     clients=2000, rate=200.0, duration=5.0, window=300, drain_timeout=300.0)
+_deliveries_command(
+    "nationwide", "The fanout clients under alerts for the whole country: one every 4 s for "
+    "20 s, each opening (or extending) all 1,449 areas' windows.", clients=2000, rate=0.25,
+    duration=20.0, window=300, drain_timeout=300.0, nationwide=True)
 
 
 @bench_app.command()

@@ -51,6 +51,8 @@ class Load:
     polling_keepalive: bool = False  # their HTTP connections kept alive, as browsers do
     node_apart: bool = False  # Node's clients on the last notifier, the swarm on the others
     node_modules: str = "tests/js/node_modules"  # where socket.io-client is installed
+    # Each alert names the whole country (ברחבי הארץ): one window, one event, per area.
+    nationwide: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,10 @@ class AlertFactory:
         self._derived: set[str] = set()
         self._alone: list[str] = []
 
+    def nationwide(self) -> dict[str, Any]:
+        """An alert for the whole country, as the national feed names it."""
+        return self.alert(NATIONWIDE)
+
     def is_ours(self, alert_id: str) -> bool:
         return alert_id.startswith(self.prefix) or alert_id in self._derived
 
@@ -125,6 +129,8 @@ class AlertFactory:
             "duration_s": window_s or self._window_s,
         }
 
+
+NATIONWIDE = "ברחבי הארץ"
 
 _CAP = """<?xml version="1.0" encoding="UTF-8"?>
 <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">

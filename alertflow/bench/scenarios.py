@@ -137,14 +137,16 @@ def _clients(swarm: Swarm, requested: int, connect_s: float) -> dict[str, Any]:
             "first_errors": sorted(set(errors))[:3]}
 
 
-def _delivery(swarm: Swarm, accepted: set[str], closes: bool = False) -> dict[str, Any]:
-    """Opens of accepted alerts (and closes) received, against clients × accepted alerts.
+def _delivery(swarm: Swarm, accepted: set[str], closes: bool = False,
+              per_alert: int = 1) -> dict[str, Any]:
+    """Opens of accepted alerts (and closes) received, against clients × accepted alerts ×
+    the windows each alert opens (`per_alert`: every area, for an alert for the whole country).
 
     An alert the listener did not accept (say a 503 whose confirm came late) may still come
     out — nothing was promised either way — so it counts neither as delivered nor as missing.
     """
     live = len(swarm.live())
-    expected = live * len(accepted) * (2 if closes else 1)
+    expected = live * len(accepted) * per_alert * (2 if closes else 1)
     received = sum(len(frame.recv) * sum(1 for alert_id in frame.opens if alert_id in accepted)
                    for frame in swarm.frames)
     if closes:
@@ -187,6 +189,7 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
     """latency, fanout and burst: N clients, alerts posted at a fixed rate, one per request."""
     async with system(target) as running:
         factory = AlertFactory(load.alert_type, load.window_s, load.seed)
+        per_alert = len(factory.locations) if load.nationwide else 1
         urls = running.notifier_urls
         swarm_urls, node_url = (urls[:-1], urls[-1]) if load.node_apart else (urls, urls[0])
         swarm = Swarm(swarm_urls, factory.is_ours, deflate=load.deflate,
@@ -208,9 +211,10 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
             measured.start()
             started = time.monotonic()
             count = max(1, round(load.rate * load.duration_s))
-            await poster.at_rate(lambda _i: factory.alert(), count, load.rate)
+            make = factory.nationwide if load.nationwide else factory.alert
+            await poster.at_rate(lambda _i: make(), count, load.rate)
             posting_s = time.monotonic() - started
-            accepted = len(poster.posted.accepted)
+            accepted = len(poster.posted.accepted) * per_alert
             live = swarm.live()
             drained = await _wait(lambda: all(c.opens >= accepted for c in live),
                                   load.drain_timeout_s, running.check_alive)
@@ -238,8 +242,8 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
                    "queue_type": target.queue_type, "node_clients": load.node_clients,
                    "polling_clients": load.polling_clients,
                    "polling_keepalive": load.polling_keepalive,
-                   "node_apart": load.node_apart},
-        "clients": clients, **node, "posted": posted.summary(),
+                   "node_apart": load.node_apart, "nationwide": load.nationwide},
+        "clients": clients, **node, "posted": posted.summary(), "windows_per_alert": per_alert,
         "achieved_rate": round(posted.requests / posting_s, 1) if posting_s else 0.0,
         "e2e_ms": percentiles(_open_latencies(swarm.frames, posted)),
         "after_listener_ms": percentiles(_after_listener(swarm.frames)),
@@ -250,7 +254,7 @@ async def deliveries(name: str, target: Target, load: Load) -> dict[str, Any]:
         "deliveries_per_notifier_cpu_s": _per_cpu(delivered, {
             name: item for name, item in cpu.items()
             if not (load.node_apart and name == f"notifier{len(swarm_urls)}")}, "notifier"),
-        **_delivery(swarm, posted.accepted), "drained": drained,
+        **_delivery(swarm, posted.accepted, per_alert=per_alert), "drained": drained,
         "cpu": cpu, **memory, "wall_s": round(wall_s, 2),
         **measured.report(),
     }

@@ -27,6 +27,7 @@ SCENARIOS: dict[str, tuple[list[str], set[str]]] = {
     "latency": (["--rate", "20", "--duration", "2"], DELIVERY_KEYS),
     "fanout": (["--clients", "20", "--rate", "10", "--duration", "3"], DELIVERY_KEYS),
     "burst": (["--clients", "20", "--rate", "100", "--duration", "2"], DELIVERY_KEYS),
+    "nationwide": (["--clients", "5", "--rate", "1", "--duration", "2"], DELIVERY_KEYS),
     "ingest": (["--posters", "8", "--duration", "1.5", "--barrage", "20", "--mode", "single",
                 "--mode", "barrage", "--mode", "feed", "--mode", "cap"],
                {"scenario", "phases", "alerts_accepted", "alerts_out", "lost",
@@ -78,8 +79,11 @@ def test_quick_run(scenario: str, rabbitmq: str, redis_url: str, tmp_path: Path)
     else:
         assert result["posted"]["alerts_accepted"] > 0
         assert result["clients"]["ready"] == result["params"]["clients"]
+        # Each alert opens one window, or one per area when it names the whole country.
+        assert result["windows_per_alert"] == (1_449 if scenario == "nationwide" else 1)
         assert result["deliveries"] == (result["params"]["clients"]
-                                        * result["posted"]["alerts_accepted"])
+                                        * result["posted"]["alerts_accepted"]
+                                        * result["windows_per_alert"])
 
 
 @pytest.mark.timeout(85)
