@@ -9,8 +9,9 @@
 //   fading             — a window just ended: CSS fades the dot back to grey
 // Shapes differ as well as colours, so colour is never the only cue.
 //
-// With geo/regions.json (built by scripts/build_map_regions.py) each area also has a region,
-// <path class="region" data-region="ID">, carrying the same state classes as its dot.
+// With geo/regions.json (built by scripts/build_map_regions.py from the catalogue's outlines,
+// decoded by geo.js) each area also has its real outline, <path class="region"
+// data-region="ID">, carrying the same state classes as its dot; a tap inside it selects it.
 // When the view is wider than CLUSTER_W of the country, zone names would overlap: the zones
 // are drawn as clusters instead (a disc with the number of areas, or of areas under alert),
 // merged greedily until no two overlap on screen.
@@ -110,6 +111,7 @@ export class AreaMap {
     this.svg.replaceChildren();
     this.layers = {};
     this.project = (lng, lat) => [PAD + (lng - minLng) * kx * scale, PAD + (maxLat - lat) * scale];
+    this.unproject = (x, y) => [minLng + (x - PAD) / (kx * scale), maxLat - (y - PAD) / scale];
     const land = el("path", { class: "land" }, this.svg);
     this.landPath = land;
     this.regionLayer = el("g", { class: "layer-regions" }, this.svg);
@@ -131,7 +133,7 @@ export class AreaMap {
     this.index.clear();
     this.dots = [];
     // The land is the union of generous discs around every area: a soft silhouette of the
-    // populated country drawn as one path (one element instead of 1,340).
+    // populated country drawn as one path (one element instead of 1,449).
     const landR = 50;
     let d = "";
     usable.forEach((a, i) => {
@@ -164,9 +166,9 @@ export class AreaMap {
   }
 
   /**
-   * The country's outline and borders ({land: [[[lng, lat]…]…], borders: [[[lng, lat]…]…]},
-   * built offline from Natural Earth by scripts/build_map_outline.py); replaces the soft
-   * silhouette drawn from the areas themselves.
+   * The land and borders ({land: [[[lng, lat]…]…], borders: [[[lng, lat]…]…]}, built offline
+   * by scripts/build_map_outline.py; its `country` serves "where I am", not the drawing);
+   * replaces the soft silhouette drawn from the areas themselves.
    */
   setBackdrop(outline) {
     this.backdrop = outline;
@@ -179,22 +181,27 @@ export class AreaMap {
     this.#drawLabels();
   }
 
-  /** Each area's region ({regions: {id: [[[lng, lat]…]…]}}, geo/regions.json, bundled). */
-  setRegions(data) {
-    this.regionData = data?.regions ?? null;
+  /** Each area's outline: an AreaIndex (geo.js) of geo/regions.json, bundled. */
+  setRegions(index) {
+    this.areaIndex = index ?? null;
     this.#drawRegions();
   }
 
   #drawRegions() {
-    if (!this.regionData || !this.project) return;
+    if (!this.areaIndex || !this.project) return;
     this.regions = [];
     const frag = document.createDocumentFragment();
     this.ids.forEach((id, i) => {
-      const rings = this.regionData[id];
+      const rings = this.areaIndex.rings(id);
       if (!rings) return;
-      const d = rings
-        .map((ring) => ring.map(([lng, lat], k) => `${k ? "L" : "M"}${this.project(lng, lat).map((v) => v.toFixed(1)).join(",")}`).join("") + "Z")
-        .join("");
+      let d = "";
+      for (const ring of rings) {
+        for (let k = 0; k < ring.length; k += 2) {
+          const [x, y] = this.project(ring[k], ring[k + 1]);
+          d += `${k ? "L" : "M"}${x.toFixed(1)},${y.toFixed(1)}`;
+        }
+        d += "Z";
+      }
       const path = el("path", { class: "region", d, "data-region": id });
       this.regions[i] = path;
       frag.appendChild(path);
@@ -228,6 +235,15 @@ export class AreaMap {
     this.labelLayer.replaceChildren(frag);
     this.clusterKey = "";
     this.#drawClusters();
+  }
+
+  // Once per frame however many areas change in it: an alert for the whole country sets 1,449.
+  #clustersSoon() {
+    if (this.clusterFrame) return;
+    this.clusterFrame = requestAnimationFrame(() => {
+      this.clusterFrame = 0;
+      this.#drawClusters();
+    });
   }
 
   // Zoomed out, zone names would overlap: draw each zone as a disc with its number of areas
@@ -412,7 +428,7 @@ export class AreaMap {
       // Only an ending window animates (back to grey); zooming must resize dots instantly.
       shape.classList.toggle("fading", kind === "ended");
     }
-    this.#drawClusters();
+    this.#clustersSoon();
     this.#place(id);
     this.#removeMarks(id);
     if (active) {
@@ -530,10 +546,23 @@ export class AreaMap {
     return r.width ? this.view.w / r.width : 1;
   }
 
+  // What the pointer touches: a dot right under it (a small area inside a large one's reach),
+  // else the outline it is inside, else the nearest dot within HIT_PX.
   #nearest(clientX, clientY) {
     if (!this.ids.length) return null;
     const p = this.#toSvg(clientX, clientY);
-    const max = HIT_PX * this.#unitsPerPx();
+    const onDot = this.#nearestDot(p, HIT_PX / 2);
+    if (onDot) return onDot;
+    if (this.areaIndex && this.regions.length) {
+      const [lng, lat] = this.unproject(p.x, p.y);
+      const inside = this.areaIndex.at(lat, lng).find((id) => this.index.has(id));
+      if (inside) return inside;
+    }
+    return this.#nearestDot(p, HIT_PX);
+  }
+
+  #nearestDot(p, px) {
+    const max = px * this.#unitsPerPx();
     let best = -1;
     let bestD = max * max;
     for (let i = 0; i < this.ids.length; i++) {

@@ -2,6 +2,7 @@
 
 import { $ } from "../dom.js";
 import { guidance, guidanceText } from "../guidance.js";
+import { AreaIndex } from "../geo.js";
 import { AreaMap } from "../map.js";
 import { areaName, state, t, zoneName } from "../state.js";
 
@@ -66,19 +67,29 @@ export function renderZoneLabels() {
 }
 
 /**
- * The country's outline and borders (geo/outline.json) and each area's region
- * (geo/regions.json), both bundled; the map works without them (dots on a silhouette).
+ * The country, land and borders (geo/outline.json) and each area's outline (geo/regions.json),
+ * both bundled; the map works without them (dots on a silhouette). `onIndex` gets the outlines
+ * as an AreaIndex (geo.js), for "where I am".
  */
-export async function loadBackdrop() {
-  const load = async (file, use) => {
+export async function loadBackdrop(onIndex = () => {}) {
+  const load = async (file) => {
     try {
       const res = await fetch(file);
-      if (res.ok) use(await res.json());
+      if (res.ok) return await res.json();
     } catch (err) {
       console.warn(`alertflow: ${file} not loaded`, err?.message);
     }
+    return null;
   };
-  await Promise.all([load("geo/outline.json", (o) => map.setBackdrop(o)), load("geo/regions.json", (r) => map.setRegions(r))]);
+  const outline = load("geo/outline.json").then((o) => {
+    if (o) map.setBackdrop(o);
+    return o;
+  });
+  const [regions, country] = await Promise.all([load("geo/regions.json"), outline]);
+  if (!regions) return;
+  const index = AreaIndex.fromJSON(regions, country);
+  map.setRegions(index);
+  onIndex(index);
 }
 
 export function showOnMap(location) {
