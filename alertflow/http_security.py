@@ -28,10 +28,11 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Only what the dashboard uses: sound (autoplay on its own page). Notifications are a
-# permission prompt, not a policy-controlled feature. Geolocation is off: no "my location".
+# Only what the dashboard uses: sound (autoplay on its own page) and the position for "use my
+# location" (its own origin only: no frame of another may ask; the page finds the area on the
+# device and sends no position). Notifications are a permission prompt, not a policy feature.
 PERMISSIONS_POLICY = ("accelerometer=(), autoplay=(self), camera=(), display-capture=(), "
-                      "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
+                      "geolocation=(self), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
                       "payment=(), usb=()")
 IMMUTABLE = "public, max-age=31536000, immutable"
 

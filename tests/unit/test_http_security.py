@@ -36,7 +36,11 @@ async def test_every_response_carries_the_headers_and_a_strict_policy() -> None:
             assert headers["x-content-type-options"] == "nosniff", path
             assert headers["referrer-policy"] == "no-referrer"
             assert headers["x-frame-options"] == "DENY"
-            assert "geolocation=()" in headers["permissions-policy"]
+            # "Use my location": the dashboard's own origin may ask, no other (no frame).
+            features = dict(part.strip().split("=", 1)
+                            for part in headers["permissions-policy"].split(","))
+            assert features["geolocation"] == "(self)"
+            assert features["camera"] == features["microphone"] == "()"
             policy = dict(part.strip().split(" ", 1)
                           for part in headers["content-security-policy"].split(";"))
             assert policy["default-src"] == policy["script-src"] == policy["style-src"] \
