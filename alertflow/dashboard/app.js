@@ -6,11 +6,12 @@
 //   connection.js  the Socket.IO connection, resume and subscription changes
 //   reactions.js   announcements, sounds and notifications
 //   catalog.js     the area catalogue and its search
+//   geo.js         the areas' outlines: which area holds a point ("where I am", on the device)
 //   views/         active list, banner, history, my areas, map, header controls
 //
 // Every URL is relative to the page, so the dashboard also works behind a path prefix.
 
-import { mineAreaIds, setCatalog } from "./catalog.js";
+import { migrateSaved, mineAreaIds, setCatalog } from "./catalog.js";
 import { connect, renderConn, setConn, syncSubscription } from "./connection.js";
 import { $ } from "./dom.js";
 import { applyAck, applyAlerts, applySnapshot, effectiveSub, hasMine, isMine } from "./protocol.js";
@@ -22,6 +23,7 @@ import { initBanner, renderBanner, tickBanner } from "./views/banner.js";
 import { initControls, renderNotify, renderSound, translatePage } from "./views/controls.js";
 import { initHistory, loadHistory, renderHistory, renderHistoryAppend } from "./views/history.js";
 import { loadBackdrop, map, initMapPanel, renderZoneLabels, syncMapArea } from "./views/map-panel.js";
+import { initHere, renderHere, setHereIndex } from "./views/here.js";
 import { initMine, renderMine, renderResults, resultsOpen, toggleLocation } from "./views/mine.js";
 
 // ------------------------------------------------------------------------------------------
@@ -129,8 +131,12 @@ async function loadCatalog() {
         if (area) Object.assign(incident, { known: true, names: incident.names ?? area.name, zone: incident.zone ?? area.zoneId, zone_names: incident.zone_names ?? area.zone, shelter_seconds: incident.shelter_seconds ?? area.shelter_seconds });
       }
       invalidateRows();
+      // My areas saved under an older catalogue's ids follow their successors (and so do the
+      // subscription and the push subscription).
+      if (migrateSaved(state.prefs)) prefsChanged();
       renderActive();
       renderMine();
+      renderHere();
       return;
     } catch (err) {
       console.warn("alertflow: catalogue not loaded", err?.message);
@@ -172,6 +178,7 @@ function applyLanguage() {
   renderBanner();
   renderHistory();
   renderMine();
+  renderHere();
   renderPush();
   pushPrefsChanged();
   if (resultsOpen()) renderResults();
@@ -197,13 +204,14 @@ state.model.keepAlso = (ev) => hasMine(state.prefs) && isMine(state.prefs, ev.lo
 initActive();
 initMapPanel(toggleLocation);
 initMine(prefsChanged);
+initHere(prefsChanged);
 initBanner();
 initHistory();
 initControls(applyLanguage);
 applyLanguage();
 const socket = connect({ snapshot: onSnapshot, alerts: onAlerts, ack: onAck, subscriptionChanged: renderMine });
 loadCatalog();
-loadBackdrop();
+loadBackdrop(setHereIndex);
 loadHistory();
 initPush();
 setInterval(tick, 250);

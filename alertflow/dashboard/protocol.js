@@ -38,17 +38,32 @@ export function seqCmp(a, b) {
 // Subscriptions: what the server should send, and the requests that get it there
 // ------------------------------------------------------------------------------------------
 
+/**
+ * My areas: those picked by hand, then those "where I am" located (prefs.here.areas), which
+ * follow the person and are subscribed to like any other.
+ */
+export function myLocations(prefs) {
+  const here = prefs.here?.areas ?? [];
+  if (!here.length) return prefs.locations;
+  return [...prefs.locations, ...here.filter((id) => !prefs.locations.includes(id))];
+}
+
 export function hasMine(prefs) {
-  return prefs.locations.length + prefs.zones.length > 0;
+  return myLocations(prefs).length + prefs.zones.length > 0;
 }
 
 export function isMine(prefs, location, zone) {
-  return prefs.locations.includes(location) || (zone != null && prefs.zones.includes(zone));
+  return (
+    prefs.locations.includes(location) ||
+    Boolean(prefs.here?.areas?.includes(location)) ||
+    (zone != null && prefs.zones.includes(zone))
+  );
 }
 
 /** Everything, or exactly the chosen areas and zones. */
 export function effectiveSub(prefs) {
-  const { mode, locations, zones } = prefs;
+  const { mode, zones } = prefs;
+  const locations = myLocations(prefs);
   // "Only my areas" with nothing chosen would silently show nothing: show everything instead.
   if (mode === "mine" && (locations.length || zones.length)) {
     return { all: false, locations: [...locations], zones: [...zones] };
@@ -153,6 +168,8 @@ export function toIncident(src, prev, catalog, now) {
     category: mostUrgent(categories),
     // The source's own words, latest first.
     title: (newer ? src.title : null) ?? same?.title ?? src.title ?? null,
+    // The name the source wrote ("ברחבי הארץ" for each area of an alert for the whole country).
+    source_name: (newer ? src.source_name : null) ?? same?.source_name ?? src.source_name ?? null,
     instructions: (newer ? src.instructions : null) ?? same?.instructions ?? src.instructions ?? null,
     started_at: same?.started_at ?? src.started_at ?? issued,
     ends_at: Math.max(src.ends_at ?? 0, same?.ends_at ?? 0) || null,

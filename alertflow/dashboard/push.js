@@ -1,11 +1,13 @@
 // "Notify me when the page is closed": the service worker (sw.js, also the offline cache) and
 // the Web Push subscription of "My areas" (POST/DELETE v1/push/subscriptions).
 //
-// The subscription follows the user's areas and language: every change is sent again (the
-// same browser endpoint is the same subscription on the server), and each page load refreshes
-// it, since the server forgets subscriptions unused for 30 days.
+// The subscription follows the user's areas (those "where I am" located too, as the person
+// moves) and language: every change is sent again (the same browser endpoint is the same
+// subscription on the server), and each page load refreshes it, since the server forgets
+// subscriptions unused for 30 days.
 
 import { $ } from "./dom.js";
+import { myLocations } from "./protocol.js";
 import { pushText } from "./push-text.js";
 import { load, state, store } from "./state.js";
 
@@ -19,7 +21,7 @@ let queue = Promise.resolve();
 let timer = null;
 
 function areas() {
-  return { locations: [...state.prefs.locations], zones: [...state.prefs.zones] };
+  return { locations: [...myLocations(state.prefs)], zones: [...state.prefs.zones] };
 }
 
 function setStatus(key, params = {}) {

@@ -3,6 +3,7 @@
 
 import { $ } from "./dom.js";
 import { guidance, guidanceText, urgency } from "./guidance.js";
+import { isNationwide } from "./catalog.js";
 import { hasMine, isMine } from "./protocol.js";
 import { KEYS, areaName, load, serverNow, state, t, zoneOf } from "./state.js";
 import { Sounds } from "./sound.js";
@@ -14,6 +15,12 @@ export const sounds = new Sounds();
 
 export function namesList(events) {
   const seen = [];
+  // An alert for the whole country is "throughout the country", not 1,449 names.
+  const national = events.filter(isNationwide);
+  if (national.length > 5) {
+    seen.push(t("nationwide"));
+    events = events.filter((ev) => !isNationwide(ev));
+  }
   for (const ev of events) {
     const name = areaName(ev.location, ev.names);
     if (!seen.includes(name)) seen.push(name);

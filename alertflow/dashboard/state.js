@@ -33,16 +33,27 @@ export function store(key, value) {
 function loadPrefs() {
   const raw = load(KEYS.areas, {});
   const list = (v) => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
+  const here = raw?.here && typeof raw.here === "object" ? raw.here : {};
   return {
     mode: raw?.mode === "mine" ? "mine" : "all",
     locations: list(raw?.locations),
     zones: list(raw?.zones),
+    // "Where I am" (views/here.js): following on or off, the areas it located and when, and
+    // the distance (m) around the position whose areas join too. Never the position itself.
+    here: {
+      on: here.on === true,
+      areas: list(here.areas),
+      at: Number.isFinite(here.at) ? here.at : 0,
+      radius: Number.isFinite(here.radius) && here.radius > 0 ? here.radius : 0,
+    },
   };
 }
 
 export const state = {
   lang: detectLanguage([load(KEYS.lang, null), ...(navigator.languages ?? [navigator.language])].filter(Boolean)),
   catalog: new Map(), // area id -> {id, name{}, zone{}, zoneId, shelter_seconds, lat, lng}
+  successors: new Map(), // a normalised name an older list used -> today's area ids
+  countryNames: new Set(), // normalised names of the whole country ("ברחבי הארץ", …)
   zones: new Map(), // zone id -> {id, names{}, areas: [ids]}
   searchIndex: [],
   model: createModel(), // what the server said: active incidents, position, history

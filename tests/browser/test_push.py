@@ -57,7 +57,7 @@ def test_the_switch_subscribes_and_a_push_shows_the_right_notification(
     run, service = push_run, push_run.service
     catalog = load_catalog()
     sderot = next(a for a in catalog.areas.values() if a.names.get("en") == "Sderot, Ibim")
-    other = next(a for a in catalog.areas.values() if a.names.get("en") == "Ashkelon")
+    other = next(a for a in catalog.areas.values() if a.names.get("en") == "Ashkelon - South")
     subscription = run.threaded.call(service.subscribe, run.public_key)
     notifier = run.pipeline.notifier_urls[0]
 
@@ -157,5 +157,58 @@ def test_the_switch_subscribes_and_a_push_shows_the_right_notification(
         context.set_offline(False)
         assert errors == []
         page.screenshot(path=str(tmp_path / "push-switch.png"))
+    finally:
+        context.close()
+
+
+def test_the_push_subscription_follows_where_i_am_and_never_hears_the_position(
+        browser: Any, push_run: PushRun) -> None:  # noqa: F811 - the fixture
+    """ "Where I am" changes my areas, so the server's copy of the push subscription follows the
+    person (the same re-registration as a change by hand); a spoofed jump changes nothing."""
+    run, service = push_run, push_run.service
+    catalog = load_catalog()
+    sderot = next(a for a in catalog.areas.values() if a.names.get("en") == "Sderot, Ibim")
+    abu_gosh, yad = catalog.areas["אבו גוש"], catalog.areas["יד השמונה"]
+    inside = {"latitude": 31.81223, "longitude": 35.09606, "accuracy": 15}  # Abu Gosh, off centre
+    subscription = run.threaded.call(service.subscribe, run.public_key)
+    notifier = run.pipeline.notifier_urls[0]
+    context = browser.new_context(locale="en-US", geolocation=inside)
+    context.grant_permissions(["notifications", "geolocation"], origin=notifier)
+    context.add_init_script(STUB % json.dumps(subscription))
+    mine = json.dumps(json.dumps({"mode": "mine", "locations": [sderot.id], "zones": []}))
+    context.add_init_script("if (!localStorage.getItem('alertflow.myAreas'))"
+                            f" localStorage.setItem('alertflow.myAreas', {mine});")
+    page = context.new_page()
+    posts: list[Any] = []
+    page.on("request", lambda r: posts.append(r.post_data_json)
+            if r.url.endswith("/v1/push/subscriptions") and r.method == "POST" else None)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def registered(*locations: str) -> None:
+        for _ in range(150):  # Playwright hands over events only while it is called
+            if posts and posts[-1]["locations"] == list(locations):
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"the push subscription did not follow to {locations}: {posts[-1:]}")
+
+    try:
+        page.goto(notifier + "/")
+        page.wait_for_selector("#push-toggle:not([disabled])", timeout=15_000)
+        page.wait_for_selector("#map path.region", state="attached", timeout=15_000)
+        page.click("#push-toggle")
+        registered(sderot.id)
+        page.click("#here-toggle")
+        registered(sderot.id, abu_gosh.id)
+        context.set_geolocation({"latitude": yad.lat, "longitude": yad.lng, "accuracy": 15})
+        registered(sderot.id, yad.id)
+        count = len(posts)
+        context.set_geolocation({"latitude": 33.89, "longitude": 35.5, "accuracy": 15})  # Beirut
+        page.wait_for_selector('#here-status[data-reason="jump"]', timeout=15_000)
+        page.wait_for_timeout(1_000)  # past the 300 ms debounce: nothing more was sent
+        assert len(posts) == count
+        sent = json.dumps(posts)
+        assert "31.81" not in sent and "35.09" not in sent and "33.89" not in sent
+        assert errors == []
     finally:
         context.close()

@@ -8,7 +8,7 @@ import {
 } from "../../alertflow/dashboard/guidance.js";
 import {
   addHistory, applyAck, applyAlerts, applyOp, applySnapshot, authFor, createModel, effectiveSub,
-  historyOrder, sameSub, seqCmp, subscriptionOps, trimHistory,
+  hasMine, historyOrder, isMine, myLocations, sameSub, seqCmp, subscriptionOps, toIncident, trimHistory,
 } from "../../alertflow/dashboard/protocol.js";
 
 const NOW = 1_800_000_000_000;
@@ -181,4 +181,20 @@ test("guidance: every category, every language, and one urgency order", () => {
   assert.equal(categoryOf(undefined), "general");
   assert.equal(mostUrgent(["drill", "earthquake", "early_warning"]), "earthquake");
   assert.equal(mostUrgent([]), "general");
+});
+
+test("areas located \"where I am\" are my areas too, subscribed like those picked by hand", () => {
+  const prefs = { mode: "mine", locations: ["a"], zones: [], here: { on: true, areas: ["b", "a"] } };
+  assert.deepEqual(myLocations(prefs), ["a", "b"]);
+  assert.ok(isMine(prefs, "b", null) && hasMine({ ...prefs, locations: [] }));
+  assert.deepEqual(effectiveSub(prefs), { all: false, locations: ["a", "b"], zones: [] });
+  // Following stopped: only the hand-picked area is left.
+  assert.deepEqual(effectiveSub({ ...prefs, here: { on: false, areas: [] } }).locations, ["a"]);
+});
+
+test("an incident keeps the name its source wrote (the whole country's, for a nationwide alert)", () => {
+  const incident = toIncident(open(1, "אשקלון", { source_name: "ברחבי הארץ" }), null, catalog, NOW);
+  assert.equal(incident.source_name, "ברחבי הארץ");
+  const later = toIncident(open(2, "אשקלון", { issued_at: NOW }), incident, catalog, NOW);
+  assert.equal(later.source_name, "ברחבי הארץ");
 });

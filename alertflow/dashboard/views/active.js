@@ -1,7 +1,7 @@
 // The active alerts list: one row per area under alert, with its guidance and countdowns.
 
 import { $, formatDuration, h, icon } from "../dom.js";
-import { normalize } from "../catalog.js";
+import { isNationwide, normalize } from "../catalog.js";
 import { guidance, guidanceText, urgency } from "../guidance.js";
 import { hasMine, isMine, effectiveSub } from "../protocol.js";
 import { KEYS, areaName, load, serverNow, state, store, t, zoneName } from "../state.js";
@@ -75,7 +75,8 @@ function fillRow(row, incident) {
   const name = areaName(incident.location, incident.names);
   const zone = incident.known === false ? t("row.unknown") : zoneName(incident.zone, incident.zone_names);
   const text = guidanceText(incident.category, state.lang);
-  const sig = [state.lang, look, incident.category, mine, name, zone, incident.title, incident.instructions, incident.incident_id].join("|");
+  const nationwide = isNationwide(incident);
+  const sig = [state.lang, look, incident.category, mine, name, zone, incident.title, incident.instructions, incident.incident_id, nationwide].join("|");
   if (row.sig === sig) return;
   row.sig = sig;
   row.last = {};
@@ -95,9 +96,10 @@ function fillRow(row, incident) {
   r.zone.textContent = zone;
   r.type.textContent = text.label;
   r.action.textContent = text.action;
+  row.el.classList.toggle("is-nationwide", nationwide);
   // The source's own words when it gave any: a title that adds to the category's name, and
-  // its instructions.
-  const own = [incident.title, incident.instructions].filter((s) => s && s !== text.label);
+  // its instructions; first, that the alert is for the whole country.
+  const own = [nationwide ? t("nationwide") : null, incident.title, incident.instructions].filter((s) => s && s !== text.label);
   r.source.textContent = own.join(" — ");
   r.source.hidden = !own.length;
   r.shelterBox.hidden = !shelterApplies;
@@ -266,6 +268,8 @@ export function invalidateRows() {
 function summary(items) {
   const n = items.length;
   if (!n) return "";
+  // The whole country: naming three of thirty zones would say less than that.
+  if (items.some(isNationwide)) return `${t("nationwide")}: ${t("active.count", { n })}`;
   const counts = new Map();
   for (const i of items) counts.set(zoneLabel(i), (counts.get(zoneLabel(i)) ?? 0) + 1);
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
@@ -330,6 +334,9 @@ export function renderActive() {
   for (const row of rows.values()) if (!shown.has(row.el) && !row.closing) row.el.remove();
   list.classList.toggle("is-crowded", items.length > 12);
   $("#active-summary").textContent = summary(all);
+  const nationwide = all.some(isNationwide);
+  $("#active-nationwide").hidden = !nationwide;
+  $("#map-nationwide").hidden = !nationwide;
   $("#filter-count").textContent = view.filter ? t("tools.filter_count", { n: items.length }) : "";
   document.title = all.length ? `(${all.length}) ${t("app.title")}` : t("app.title");
   updateRoving();

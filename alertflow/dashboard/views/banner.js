@@ -4,6 +4,7 @@
 
 import { $, formatDuration, h, icon } from "../dom.js";
 import { guidance, guidanceText, urgency } from "../guidance.js";
+import { isNationwide } from "../catalog.js";
 import { hasMine, isMine } from "../protocol.js";
 import { areaName, serverNow, state, t } from "../state.js";
 import { newestFirst, shelterLeft } from "./active.js";
@@ -33,6 +34,8 @@ function groupNode(group) {
   head.append(h("span", "banner-group-label", text.label));
   const names = [...new Set(group.incidents.map((i) => areaName(i.location, i.names)))];
   const more = names.length > MAX_NAMES ? ` ${t("banner.more", { n: names.length - MAX_NAMES })}` : "";
+  // An alert for the whole country says so first: my areas are in it because every area is.
+  if (group.incidents.some(isNationwide)) head.append(h("span", "banner-nationwide", t("nationwide")));
   head.append(h("span", "banner-places", names.slice(0, MAX_NAMES).join(" · ") + more));
   li.append(head, h("p", "banner-action", text.action));
   // The source's own words for this group (the newest alert's), when it gave any.

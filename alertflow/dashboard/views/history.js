@@ -5,7 +5,7 @@
 import { $, formatTime, h, icon } from "../dom.js";
 import { LANGUAGES } from "../i18n.js";
 import { categoryOf, guidance, guidanceText } from "../guidance.js";
-import { HISTORY_LIMIT, addHistory, covers, effectiveSub, hasMine, historyOrder, isMine, trimHistory } from "../protocol.js";
+import { HISTORY_LIMIT, addHistory, covers, effectiveSub, hasMine, historyOrder, isMine, myLocations, trimHistory } from "../protocol.js";
 import { areaName, serverNow, state, t, zoneName, zoneOf } from "../state.js";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -101,7 +101,7 @@ export async function loadHistory(attempt = 0) {
     const queries = [new URLSearchParams({ limit: "200" })];
     if (hasMine(state.prefs)) {
       const q = new URLSearchParams({ limit: String(MINE_LIMIT), since_ms: String(Math.floor(serverNow() - DAY_MS)) });
-      for (const id of state.prefs.locations) q.append("locations", id);
+      for (const id of myLocations(state.prefs)) q.append("locations", id);
       for (const zone of state.prefs.zones) q.append("zones", zone);
       queries.push(q);
     }

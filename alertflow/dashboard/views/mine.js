@@ -6,6 +6,7 @@ import { $, h, icon } from "../dom.js";
 import { hasMine } from "../protocol.js";
 import { announce } from "../reactions.js";
 import { areaName, state, t, zoneName } from "../state.js";
+import { stopHere } from "./here.js";
 
 let prefsChanged = () => {};
 let searchInput;
@@ -135,17 +136,25 @@ export function renderMine() {
   const chip = (kind, id, label, detail) => {
     const li = h("li", `chip chip-${kind}`);
     li.dataset[kind === "zone" ? "zone" : "location"] = id;
+    if (kind === "here") li.dataset.here = "true";
     const iconBox = h("span", "chip-icon");
-    iconBox.append(icon(kind === "zone" ? "zone" : "pin"));
+    iconBox.append(icon(kind === "zone" ? "zone" : kind === "here" ? "here" : "pin"));
     const text = h("span", "chip-text");
     text.append(h("span", "chip-name", label));
     if (detail) text.append(h("span", "chip-detail", detail));
     const remove = h("button", "chip-remove");
     remove.type = "button";
     remove.append(icon("remove"));
-    remove.setAttribute("aria-label", t("my.remove", { name: label }));
-    remove.title = t("my.remove", { name: label });
+    // A located area goes by stopping "where I am" (it would come back at the next position).
+    const removeLabel = kind === "here" ? t("here.stop") : t("my.remove", { name: label });
+    remove.setAttribute("aria-label", removeLabel);
+    remove.title = removeLabel;
     remove.addEventListener("click", () => {
+      if (kind === "here") {
+        stopHere();
+        searchInput.focus();
+        return;
+      }
       const from = kind === "zone" ? state.prefs.zones : state.prefs.locations;
       from.splice(from.indexOf(id), 1);
       announce(t("my.removed", { name: label }), false);
@@ -162,6 +171,11 @@ export function renderMine() {
   for (const id of state.prefs.locations) {
     const area = state.catalog.get(id);
     chip("location", id, areaName(id), area ? zoneName(area.zoneId, area.zone) : "");
+  }
+  for (const id of state.prefs.here.areas) {
+    if (state.prefs.locations.includes(id)) continue; // picked by hand too: it stays anyway
+    const area = state.catalog.get(id);
+    chip("here", id, areaName(id), [t("here.chip"), area ? zoneName(area.zoneId, area.zone) : ""].filter(Boolean).join(" · "));
   }
 }
 
