@@ -61,7 +61,7 @@ def test_the_dashboard_runs_its_whole_flow_under_the_csp_without_a_violation(
     page.click("#map-reset")
 
     # Alerts arrive, render in the list, on the map and in the banner; one closes.
-    post(live, alert_body("Abu Ghosh", duration_s=4))
+    post(live, alert_body("Abu Gosh", duration_s=4))
     post(live, alert_body("Abu Snan", duration_s=60))
     row(page, ABU_GHOSH).wait_for(timeout=TIMEOUT_MS)
     row(page, ABU_SNAN).wait_for(timeout=TIMEOUT_MS)

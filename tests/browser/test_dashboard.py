@@ -10,8 +10,9 @@ from tests.browser.conftest import OffMachine
 from tests.e2e.conftest import Pipeline, alert_body
 from tests.support import http, wait_ready
 
-ABU_GHOSH = "אבו-גוש"  # zone בית שמש
+ABU_GHOSH = "אבו גוש"  # Abu Gosh, zone שפלת יהודה (the 2020 list spelled it אבו-גוש)
 ABU_SNAN = "אבו סנאן"  # zone גליל עליון ("Upper Galilee")
+ASHKELON = "אשקלון - דרום"  # Ashkelon - South: one of the two areas Ashkelon is today
 TIMEOUT_MS = 20_000
 
 
@@ -36,15 +37,15 @@ def test_an_alert_appears_counts_down_and_leaves_when_it_closes(
     page.wait_for_selector("#all-quiet:visible", timeout=TIMEOUT_MS)
     page.wait_for_selector(f'#map [data-location="{ABU_GHOSH}"]', state="attached")
 
-    post(live, alert_body("Abu Ghosh", duration_s=8))
+    post(live, alert_body("Abu Gosh", duration_s=8))
     row(page, ABU_GHOSH).wait_for(timeout=TIMEOUT_MS)
-    assert "Abu Ghosh" in row(page, ABU_GHOSH).inner_text()
+    assert "Abu Gosh" in row(page, ABU_GHOSH).inner_text()
     # Screen readers hear it; sounds stay off until the user turns them on.
     # Functions, not expression strings: Playwright evaluates strings with eval(), which the
     # page's CSP (no 'unsafe-eval') forbids.
     page.wait_for_function(
-        "() => document.querySelector('#announce-polite').textContent.includes('Abu Ghosh')"
-        " || document.querySelector('#announce-assertive').textContent.includes('Abu Ghosh')",
+        "() => document.querySelector('#announce-polite').textContent.includes('Abu Gosh')"
+        " || document.querySelector('#announce-assertive').textContent.includes('Abu Gosh')",
         timeout=TIMEOUT_MS)
     assert page.get_attribute("#sound-toggle", "aria-pressed") == "false"
     page.wait_for_selector(f'#map [data-location="{ABU_GHOSH}"].active', timeout=TIMEOUT_MS)
@@ -75,7 +76,7 @@ def test_picking_a_zone_filters_what_arrives(live: Pipeline, page_factory: Any) 
     page.wait_for_selector('#my-areas-list li[data-zone="גליל עליון"]', timeout=TIMEOUT_MS)
     page.wait_for_timeout(1_000)  # let the subscription's acknowledgement land
 
-    post(live, alert_body("Abu Ghosh", duration_s=60))
+    post(live, alert_body("Abu Gosh", duration_s=60))
     post(live, alert_body("Abu Snan", duration_s=60))
     row(page, ABU_SNAN).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1_000)
@@ -111,7 +112,8 @@ def test_notifier_restart_shows_reconnecting_then_resumed_with_the_missed_events
     notifier = live.roles["notifier0"]
     notifier.kill()
     wait_state(page, "reconnecting")
-    missed = [alert_body("Abu Ghosh", duration_s=120), alert_body("Ashkelon", duration_s=120)]
+    missed = [alert_body("Abu Gosh", duration_s=120),
+              alert_body("Ashkelon - South", duration_s=120)]
     for body in missed:
         post(live, body)
     notifier.start()
@@ -120,11 +122,11 @@ def test_notifier_restart_shows_reconnecting_then_resumed_with_the_missed_events
     wait_state(page, "resumed")
     assert page.get_attribute("#connection-state", "data-missed") == "2"
     row(page, ABU_GHOSH).wait_for(timeout=TIMEOUT_MS)
-    row(page, "אשקלון").wait_for(timeout=TIMEOUT_MS)
+    row(page, ASHKELON).wait_for(timeout=TIMEOUT_MS)
     assert row(page, ABU_SNAN).count() == 1  # still there, not duplicated
     for body in missed:
         page.wait_for_selector(f'#history li[data-kind="open"][data-location="'
-                               f'{ABU_GHOSH if body is missed[0] else "אשקלון"}"]',
+                               f'{ABU_GHOSH if body is missed[0] else ASHKELON}"]',
                                timeout=TIMEOUT_MS)
 
 
@@ -132,8 +134,8 @@ def test_a_barrage_renders_on_desktop_and_phone(
     live: Pipeline, page_factory: Any, catalog: Any, tmp_path: Path,
 ) -> None:
     """Screenshots of the page under a real barrage, in Hebrew, English and Arabic, for a resident
-    of Ashkelon; ALERTFLOW_SCREENSHOTS=docs/screenshots refreshes the README's pictures."""
-    centre = catalog.areas["אשקלון"]
+    of Ashkelon (South); ALERTFLOW_SCREENSHOTS=docs/screenshots refreshes the README's pictures."""
+    centre = catalog.areas[ASHKELON]
     nearby = sorted(catalog.areas.values(),
                     key=lambda a: (a.lat - centre.lat) ** 2 + (a.lng - centre.lng) ** 2)[:60]
     pages: list[tuple[str, Any, OffMachine]] = []
@@ -142,7 +144,7 @@ def test_a_barrage_renders_on_desktop_and_phone(
                                ("phone", {"width": 390, "height": 844})):
             page, off_machine = page_factory(live.notifier_urls[0], viewport=viewport, storage={
                 "alertflow.lang": lang,
-                "alertflow.myAreas": {"mode": "all", "locations": ["אשקלון"], "zones": []}})
+                "alertflow.myAreas": {"mode": "all", "locations": [ASHKELON], "zones": []}})
             wait_state(page, "live")
             pages.append((f"{name}-{lang}", page, off_machine))
     post(live, [alert_body([area.id], duration_s=300) for area in nearby[:40]])
@@ -182,9 +184,9 @@ def test_the_dashboard_gets_alerts_when_websockets_are_blocked(
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(live.notifier_urls[0])
         wait_state(page, "live")
-        post(live, alert_body("Abu Ghosh", duration_s=30))
+        post(live, alert_body("Abu Gosh", duration_s=30))
         row(page, ABU_GHOSH).wait_for(timeout=TIMEOUT_MS)
-        assert "Abu Ghosh" in row(page, ABU_GHOSH).inner_text()
+        assert "Abu Gosh" in row(page, ABU_GHOSH).inner_text()
         assert refused, "the page never tried to upgrade to a websocket"
         assert errors == []
     finally:

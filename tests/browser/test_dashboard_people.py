@@ -19,7 +19,7 @@ from tests.e2e.conftest import Pipeline, alert_body, start_roles, stop_all
 from tests.support import http, now_iso
 
 TIMEOUT_MS = 20_000
-ASHKELON = "אשקלון"  # 30 s to shelter, zone "Western Lakhish"
+ASHKELON = "אשקלון - דרום"  # Ashkelon - South: 30 s to shelter, zone "West Lachish"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 
@@ -71,7 +71,7 @@ def areas_of(catalog: Any, shelter: int) -> list[str]:
 def serious_violations(page: Any) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
-    # The map's SVG is hidden from assistive technology and holds 1,340 shapes: axe skips it.
+    # The map's SVG is hidden from assistive technology and draws 1,449 areas: axe skips it.
     results = Axe().run(page, context={"exclude": [["#map svg"]]})
     return [f"{v['id']} ({v['impact']}): {v['help']} — "
             + "; ".join(str(n["target"]) for n in v["nodes"][:4])
@@ -204,7 +204,7 @@ def test_history_of_my_areas_survives_a_reload_after_two_busy_minutes(
     for minutes in range(8):  # eight alerts for Ashkelon over the previous six minutes
         post(shared, alert_body(ASHKELON, duration_s=600,
                                 issued_at=now_iso(-60 * (6 - minutes * 0.7))))
-    others = areas_of(catalog, 60)[100:340]
+    others = areas_of(catalog, 90)[100:340]
     for second in range(0, 120, 5):  # 480 area alerts, a busy day's two minutes
         start = second * 4 % 240
         post(shared, alert_body(others[start:start + 20], duration_s=180,
@@ -287,7 +287,7 @@ def test_the_operator_finds_the_most_urgent_row_in_one_action(
 def test_the_alert_list_is_one_tab_stop_and_keeps_focus_when_a_row_closes(
     shared: Pipeline, page_factory: Any, catalog: Any,
 ) -> None:
-    short, long_ = areas_of(catalog, 180)[:1], areas_of(catalog, 180)[1:4]
+    short, long_ = areas_of(catalog, 90)[360:361], areas_of(catalog, 90)[361:364]
     page = live_page(page_factory, shared)
     post(shared, alert_body(long_, duration_s=120))
     post(shared, alert_body(short, duration_s=4))
@@ -341,7 +341,7 @@ def test_the_map_has_the_country_outline_borders_and_zone_names_offline(
     zones = {area.zone for area in catalog.areas.values()}
     labels = page.locator("#map .zone-label").all_text_contents()
     assert len(labels) == len(zones)
-    assert "محيط غزة" in labels  # in the page's language, spaced as the catalogue now is
+    assert "غلاف غزة" in labels  # the Gaza Envelope, in the page's language
     assert off_machine.requests == [] and page.errors == []
 
 
@@ -353,7 +353,7 @@ def test_the_map_draws_regions_clusters_zones_when_zoomed_out_and_keeps_a_popup_
     page.wait_for_selector('#connection-state[data-state="live"]', timeout=TIMEOUT_MS)
     page.wait_for_selector(f'#map path.region[data-region="{yeruham}"]', state="attached",
                            timeout=TIMEOUT_MS)
-    # Every catalogue area has a region (geo/regions.json, Voronoi cells built offline).
+    # Every catalogue area has its outline (geo/regions.json, built offline from the catalogue).
     assert page.locator("#map path.region").count() == len(catalog.areas)
 
     # The whole country: zone clusters, no zone names, and no two clusters overlap on screen.
