@@ -43,6 +43,9 @@ MEDIA_TYPES: Final = ("application/cap+xml", "application/xml", "text/xml")
 MAX_DEPTH: Final = 16  # alert/info/area/geocode/value is 5; a signature adds a few
 MAX_INFOS: Final = 64
 MAX_AREAS: Final = 1_000
+# Polygons and circles in one <info>: a country needs a handful; each large circle costs
+# milliseconds of CPU, so a message of thousands would stall a listener.
+MAX_SHAPES: Final = 100
 DEFAULT_DURATION_S: Final = 600  # a message without <expires> still ends its window
 MAX_DURATION_S: Final = 86_400
 MAX_INSTRUCTIONS: Final = 2_000
@@ -159,6 +162,10 @@ def _places(info: Element, path: str, index: AreaIndex) -> _Places:
     areas = info.findall(_T["area"])
     if len(areas) > MAX_AREAS:
         raise AlertRejected(422, f"{path}/area", f"more than {MAX_AREAS} areas")
+    shapes = sum(len(area.findall(_T[kind])) for area in areas for kind in ("polygon", "circle"))
+    if shapes > MAX_SHAPES:
+        raise AlertRejected(422, f"{path}/area", f"{shapes} polygons and circles: more than "
+                                                  f"{MAX_SHAPES} in one <info>")
     for a, area in enumerate(areas, 1):
         area_path = f"{path}/area[{a}]"
         found: dict[str, None] = {}

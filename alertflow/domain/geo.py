@@ -4,8 +4,10 @@ CAP 1.2 writes a polygon as space-separated `lat,lon` pairs (first = last, at le
 circle as `lat,lon radius_km`. `AreaIndex` holds every area's outline (a point for an area the
 catalog gives none) in a shapely STRtree, so a query tests only the few areas near the shape:
 
-- a polygon selects every area whose outline intersects it (a shared point or edge counts); a
-  self-intersecting polygon still encloses what its sender meant (`make_valid`);
+- a polygon selects every area whose outline it overlaps (their interiors meet: a polygon
+  drawn exactly along a town's border does not select the neighbours it only touches; an area
+  known by its point alone counts on the boundary); a self-intersecting polygon still
+  encloses what its sender meant (`make_valid`);
 - a circle selects every area whose outline comes within its radius, measured on the sphere:
   the tree gives the areas in the circle's bounding box (split at the antimeridian), and those
   inside a polygon inscribed well within the circle; the other outlines are measured at once
@@ -237,6 +239,13 @@ class AreaIndex:
     def in_polygon(self, text: str) -> list[str]:
         polygon = parse_polygon(text)
         hits = self.tree.query(polygon, predicate="intersects")  # boundary counts as inside
+        if polygon.area > 0:
+            # An outline the polygon only touches (a town's border drawn exactly along it
+            # meets each neighbour's) is not under it: the interiors must meet. An area known
+            # by its point alone still counts on the boundary.
+            touching = shapely.touches(self.tree.geometries.take(hits), polygon)
+            hits = [i for i, touch in zip(hits, touching, strict=True)
+                    if not touch or self.shapes[i].geom_type == "Point"]
         return [self.ids[i] for i in sorted(hits)]
 
     def in_circle(self, text: str) -> list[str]:

@@ -54,6 +54,10 @@ HOSTILE = {
     "deep nesting": (valid().replace(b"<headline>", b"<x>" * 50_000 + b"</x>" * 50_000
                                      + b"<headline>"), 422, "nested deeper"),
     "huge polygon": (valid(polygon=" ".join(["31.5,34.6"] * 30_000)), 422, "more than"),
+    # Each 1,000 km circle costs milliseconds: thousands of them would stall the listener.
+    "thousands of circles": (valid().replace(
+        b"</area>", b"<circle>31.5,34.6 1000</circle>" * 5_000 + b"</area>"), 422,
+        "more than 100 in one <info>"),
     "CAP 1.1 namespace": (valid().replace(b":cap:1.2", b":cap:1.1"), 422,
                           "urn:oasis:names:tc:emergency:cap:1.1"),
     "no namespace": (valid().replace(f' xmlns="{NS}"'.encode(), b""), 422, "namespace none"),

@@ -36,8 +36,18 @@ def test_a_box_holds_exactly_the_areas_whose_outline_it_meets(
 ) -> None:
     south, north, west, east = lat, lat + height, lon, lon + width
     shape = shapely.box(west, south, east, north)
-    expected = sorted(i for i, outline in OUTLINES.items() if outline.intersects(shape))
+    expected = sorted(i for i, outline in OUTLINES.items()
+                      if outline.intersects(shape) and not outline.touches(shape))
     assert sorted(INDEX.in_polygon(box(south, west, north, east))) == expected
+
+
+def test_a_polygon_drawn_along_a_towns_border_selects_that_town_alone() -> None:
+    # Abu Gosh shares borders with three neighbours: its own outline, sent back as a CAP
+    # polygon, overlaps only Abu Gosh; the neighbours it merely touches are not under it.
+    ring = [*CATALOG.areas["אבו גוש"].outline]
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+    assert INDEX.in_polygon(" ".join(f"{lat},{lng}" for lat, lng in ring)) == ["אבו גוש"]
 
 
 @settings(max_examples=40, deadline=None)
