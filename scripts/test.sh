@@ -30,7 +30,7 @@ python3 -m venv .venv
 .venv/bin/mypy
 # Node's official socket.io-client for the client-compatibility tests, at the locked version.
 (cd tests/js && npm ci --no-audit --no-fund --silent)
-node --experimental-detect-module --test tests/js/dashboard-protocol.test.mjs tests/js/push-notification.test.mjs  # the dashboard's reducer, push notifications
+node --experimental-detect-module --test tests/js/*.test.mjs  # the dashboard's reducer, map and location, push notifications
 
 # With no arguments, or only options that change what pytest prints or stop it at a failure,
 # the chaos tests run beside the rest in a pytest of their own: they are a third of the suite's
