@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from typing import Any
 
 import aiohttp
@@ -62,3 +64,18 @@ async def test_a_bad_point_is_a_422_naming_the_parameter(pipeline: Pipeline) -> 
                          ([("lat", "32"), ("lng", "35"), ("radius", "1")], "radius")):
         status, body, _ = await get_at(pipeline, query)
         assert status == 422 and body["field"] == field and body["reason"], (query, body)
+
+
+async def test_the_catalog_is_sent_compressed_to_clients_that_accept_it(
+        pipeline: Pipeline) -> None:
+    url = pipeline.notifier_urls[0] + "/v1/locations"
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+        async with session.get(url, headers={"Accept-Encoding": "gzip"}) as response:
+            assert response.headers["Content-Encoding"] == "gzip"
+            assert "Accept-Encoding" in response.headers["Vary"]
+            compressed = await response.read()
+        async with session.get(url, headers={"Accept-Encoding": "identity"}) as response:
+            assert "Content-Encoding" not in response.headers
+            plain = await response.read()
+    assert gzip.decompress(compressed) == plain and len(compressed) < len(plain) / 4
+    assert [record["id"] for record in json.loads(plain)] == list(CATALOG.areas)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import re
@@ -44,10 +45,16 @@ def _coordinate(request: Request, name: str) -> float | str:
 
 def routes(context: RouteContext) -> list[BaseRoute]:
     body = catalog_json(context.catalog)  # built once: the catalog does not change at run time
+    # The largest download of a first visit (≈ 520 KB, 87 KB compressed): compressed once here,
+    # sent to every client that accepts it.
+    compressed = gzip.compress(body, compresslevel=9, mtime=0)
 
-    async def get_locations(_request: Request) -> Response:
-        return Response(body, media_type="application/json",
-                        headers={"Cache-Control": "public, max-age=3600"})
+    async def get_locations(request: Request) -> Response:
+        headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", "").lower():
+            return Response(compressed, media_type="application/json",
+                            headers={**headers, "Content-Encoding": "gzip"})
+        return Response(body, media_type="application/json", headers=headers)
 
     # Built on the first question, once per process (~40-150 ms for today's 1,449 outlines):
     # a notifier that is never asked does not pay for it at start-up.
