@@ -18,17 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.chaos.harness import close_clients, connect_clients
+from tests.chaos.harness import close_clients, connect_clients, settled
 
 
 def status(clients: list[Any], opens: int) -> dict[str, Any]:
-    def settled(c: Any) -> bool:
-        opened = {e["incident_id"] for e in c.opens()}
-        return len(c.opens()) >= opens and opened <= {e["incident_id"] for e in c.closes()}
-
     counts = [len(c.events) for c in clients] or [0]
     return {
-        "settled": all(settled(c) for c in clients),
+        "settled": all(settled(c, opens) for c in clients),
         "events": [min(counts), max(counts)],
         "connected": sum(1 for c in clients if c.connected),
         "connections": sum(getattr(c, "connections", 1) for c in clients),

@@ -6,6 +6,7 @@ Each is started and stopped by a fixture (tests/chaos/conftest.py), whatever the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 import subprocess
@@ -158,6 +159,26 @@ class SentinelSet:
                 return bool(state["num-slaves"] >= 2 and state["num-other-sentinels"] >= 2)
 
             _wait_for(ready, f"sentinel {port} to see the replica and its peers", timeout=30)
+
+    async def failover_again(self, timeout: float = 15) -> None:
+        """`SENTINEL FAILOVER`: promote another replica although the master is alive, as a
+        false failover does. Asked of each Sentinel in turn until one starts it: right after a
+        promotion they refuse for a moment (the last one still in progress, or the replica not
+        yet known as the new master's)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for port in self.sentinel_ports:
+                client = redis.Redis(port=port, socket_timeout=2)
+                try:
+                    client.execute_command("SENTINEL", "FAILOVER", self.SERVICE)
+                    return
+                except (redis.RedisError, OSError) as exc:
+                    refusal = str(exc)
+                finally:
+                    client.close()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no Sentinel would fail over again: {refusal}")
+            await asyncio.sleep(0.1)
 
     def master_port(self) -> int:
         """The port the Sentinels name as master now."""

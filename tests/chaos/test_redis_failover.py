@@ -8,6 +8,13 @@ the processors and notifiers know only the Sentinels (`redis+sentinel://`), so t
 - `lagging`: both replicas are stopped and cut off 1.6 s before the master dies, so the
   master's last writes never reach them. Without WAIT those alerts would be acked and lost;
   here they were not acked, come back from RabbitMQ, and are applied again on the new master.
+- `refailover`: `lagging`, then 1 s after the promotion the Sentinels fail over again, to the
+  other replica, while the first promoted one is alive and still a writable master (until a
+  Sentinel converts it, about 10 s later). Sentinel does this by itself now and then with
+  `down-after-milliseconds 1000` (docs/reliability.md, section 9); here it is forced
+  (`SENTINEL FAILOVER`), so the case is tested on every run, not by chance. The new master has
+  no replica for WAIT until the demoted one has resynced from it: the stall is longer, and the
+  clients get two resyncs.
 
 Either way the promoted replica's history may be shorter than what clients saw: the stream's
 epoch changes, clients get a `resync: true` snapshot of the state where the surviving history
@@ -52,9 +59,10 @@ TOTAL = 1_200
 KILL_AFTER = 400
 CLIENTS = 20
 FROZEN_S = 1.6  # replicas cut off before the kill; WAITs of the first 0.6 s time out before it
+REFAILOVER_AFTER_S = 1.0  # as the Sentinels' own second failovers came: ~1 s after the first
 
 
-@pytest.mark.parametrize("scenario", ["promoted", "lagging"])
+@pytest.mark.parametrize("scenario", ["promoted", "lagging", "refailover"])
 async def test_master_killed_sentinel_promotes(
     scenario: str, sentinel_set: SentinelSet, clusters: Clusters, rabbitmq: str,
     tmp_path: Path,
@@ -75,8 +83,10 @@ async def test_master_killed_sentinel_promotes(
         locations = real_locations(50)
         faults: list[asyncio.Task[None]] = []
 
+        lagging = scenario in ("lagging", "refailover")
+
         async def failover() -> None:
-            if scenario == "lagging":
+            if lagging:
                 # The replicas stop (SIGSTOP) and the master drops their links: what it
                 # writes from now on reaches no replica, ever (a frozen replica alone would
                 # still find the master's last writes in its socket buffer on waking).
@@ -89,13 +99,20 @@ async def test_master_killed_sentinel_promotes(
                 await asyncio.sleep(FROZEN_S)
             timeline["killed"] = time.monotonic()
             await asyncio.to_thread(sentinel_set.master.kill)
-            if scenario == "lagging":
+            if lagging:
                 for replica in sentinel_set.replicas:
                     assert replica.proc is not None
                     replica.proc.send_signal(signal.SIGCONT)
             await wait_until(lambda: sentinel_set.master_port() != old_master, 30,
                              "the Sentinels to promote the replica")
             timeline["promoted"] = time.monotonic()
+            if scenario == "refailover":
+                await asyncio.sleep(REFAILOVER_AFTER_S)
+                first_promoted = sentinel_set.master_port()
+                await sentinel_set.failover_again()
+                await wait_until(lambda: sentinel_set.master_port() != first_promoted, 30,
+                                 "the Sentinels to promote the other replica")
+                timeline["promoted again"] = time.monotonic()
             # Writing again: the new master's seq moves (the stall ends).
             new_master = redis.Redis(port=sentinel_set.master_port(), socket_timeout=5)
             try:
@@ -138,6 +155,8 @@ async def test_master_killed_sentinel_promotes(
         report(f"redis-failover-{scenario}", settled=settled, posted=source.posted,
                offered_rate=f"{source.offered_rate:.0f}/s", statuses=dict(source.statuses()),
                promoted_after_s=f"{timeline['promoted'] - timeline['killed']:.2f}",
+               promoted_again_after_s=(f"{timeline['promoted again'] - timeline['killed']:.2f}"
+                                       if "promoted again" in timeline else "-"),
                stall_s=f"{timeline['resumed'] - timeline['killed']:.2f}",
                rolled_back_events=rolled_back, outcomes=outcomes, late_alerts=late,
                late_opens_per_client=late_opens, not_replicated=not_replicated,
@@ -146,10 +165,12 @@ async def test_master_killed_sentinel_promotes(
 
         assert len(accepted) == TOTAL, source.statuses()  # RabbitMQ was up all along
         assert depths == (0, 0)
-        if scenario == "lagging":
+        if lagging:
             # The replicas really lagged: writes were applied (clients saw their events) that
             # no replica confirmed, and the promoted one never had.
             assert not_replicated > 0 and rolled_back > 0
+        if scenario == "refailover":  # both promotions reached every client
+            assert delivery.resyncs >= 2 * CLIENTS, delivery.summary()
     finally:
         await fleet.close()
 
