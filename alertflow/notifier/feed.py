@@ -57,6 +57,13 @@ class Feed:
                 if behind:
                     await self._catch_up()
                     behind = False
+                    # The catch-up read the stream to its end after this batch arrived, and a
+                    # script appends to the stream before it publishes: whatever of the batch
+                    # is the store's history was just replayed. What is left came from another
+                    # server (a demoted master still taking writes, seen just as the store moved
+                    # to the promoted one): delivered by seq alone, it would stand in the new
+                    # epoch for events it never held, and theirs would be dropped as seen.
+                    continue
                 await self._deliver([event for event in batch if event["seq"] > self.last_seq])
             except StoreUnavailable as exc:
                 # Still behind: the next batch (or resubscription) catches up from the stream.
