@@ -1,20 +1,23 @@
-"""Build the dashboard's offline map backdrop: the country, its neighbours' land and the borders.
+"""Build the dashboard's offline map backdrop: its neighbours' land and the borders, and the
+country's own outline.
 
-Inputs: the bundled catalogue's outlines (alertflow/data/areas-il-2026.json) and Natural
-Earth's 1:10m countries (public domain) as packaged by the `world-atlas` npm package (ISC),
-converted here at build time, never fetched by the page:
+Input: Natural Earth's 1:10m countries (public domain) as packaged by the `world-atlas` npm
+package (ISC), converted here at build time, never fetched by the page; and the bundled
+catalogue's outlines (alertflow/data/areas-il-2026.json), for the box the map shows:
 
     npm pack world-atlas@2.0.2 && tar xzf world-atlas-2.0.2.tgz
     python scripts/build_map_outline.py package/countries-10m.json
 
-Output (committed): alertflow/dashboard/geo/outline.json in [lng, lat] with 3 decimals (about
-100 m), cut to a box around today's areas:
+Outputs (committed), [lng, lat]:
 
-- `land`: all land in the box (the neighbours too), `borders`: where two countries meet; the
-  map draws both around the areas' own outlines (build_map_regions.py).
-- `country`: where the alert areas lie — the union of every area's outline grown by REACH,
-  with Natural Earth's Israel. Not drawn: "where I am" (geo.js) calls a position outside it
-  "outside the country" (GPS jamming puts phones in Beirut) rather than "between areas".
+- alertflow/dashboard/geo/outline.json, 3 decimals (about 100 m), cut to a box around today's
+  areas: `land`, all land in the box (the neighbours too), and `borders`, where two countries
+  meet; the map draws both around the areas' own outlines.
+- alertflow/data/country-il.json: `country`, Natural Earth's Israel as polygons (rings, the
+  exterior first), 4 decimals. Not drawn: the notifier joins it with the outlines of the
+  catalog it runs with (alertflow/domain/regions.py, served with the regions by
+  `GET /v1/locations/regions.json`) into where the alert areas lie, and "where I am" calls a
+  position outside that "outside the country" (GPS jamming puts phones in Beirut).
 
 TopoJSON is decoded here (quantised delta-coded arcs: a dozen lines) and shapely clips and
 simplifies; no dependency of the package needs either.
@@ -34,9 +37,9 @@ from shapely.ops import unary_union
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "alertflow/data/areas-il-2026.json"
 OUT = ROOT / "alertflow/dashboard/geo/outline.json"
+COUNTRY_OUT = ROOT / "alertflow/data/country-il.json"
 MARGIN = 0.6  # degrees of context around the catalogue's areas
 TOLERANCE = 0.002  # degrees (~200 m): finer than any zoom the map offers needs
-REACH = 0.03  # degrees (~3 km): around an area is still the country (roads between towns)
 COUNTRY = "Israel"  # Natural Earth's name for the country whose areas these are
 
 
@@ -91,7 +94,6 @@ def main(path: str) -> None:
     if home is None:
         raise SystemExit(f"{path}: no country named {COUNTRY!r}")
     land = unary_union(countries).simplify(TOLERANCE)
-    country = unary_union([home, *(a.buffer(REACH) for a in areas)]).simplify(TOLERANCE)
     # Borders: where two countries' outlines meet (not the coast).
     edges = [a.boundary.intersection(b.boundary) for i, a in enumerate(countries)
              for b in countries[i + 1:]]
@@ -110,12 +112,18 @@ def main(path: str) -> None:
 
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps({
-        "source": "Natural Earth 1:10m countries (public domain), via world-atlas 2.0.2 (ISC); "
-                  f"country: {COUNTRY} there and {REACH}° around the outlines of "
-                  "alertflow/data/areas-il-2026.json",
-        "country": rings(country), "land": rings(land), "borders": lines(borders),
+        "source": "Natural Earth 1:10m countries (public domain), via world-atlas 2.0.2 (ISC)",
+        "land": rings(land), "borders": lines(borders),
     }, separators=(",", ":")) + "\n")
-    print(f"{OUT}: {OUT.stat().st_size} bytes")
+    COUNTRY_OUT.write_text(json.dumps({
+        "source": f"Natural Earth 1:10m countries (public domain), via world-atlas 2.0.2 (ISC): "
+                  f"{COUNTRY}, by scripts/build_map_outline.py",
+        "country": [[[[round(x, 4), round(y, 4)] for x, y in r.coords]
+                     for r in (p.exterior, *p.interiors)]
+                    for p in (home.geoms if isinstance(home, MultiPolygon) else [home])],
+    }, separators=(",", ":")) + "\n")
+    for out in (OUT, COUNTRY_OUT):
+        print(f"{out}: {out.stat().st_size} bytes")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-// The areas' outlines on the device: decoding geo/regions.json, which area holds a point, how
+// The areas' outlines on the device: decoding v1/locations/regions.json, which area holds a point, how
 // far a point is from an area, and whether a position from the device's GPS is believable.
 // No DOM, no network: "where I am" runs here, so the position never leaves the page; and
 // tests/js/dashboard-geo.test.mjs runs it in Node.
@@ -10,7 +10,7 @@ export const MAX_SPEED_KMH = 300; // far beyond a car's: a faster move is GPS ja
 export const JUMP_SLACK_M = 1000; // plus both fixes' accuracy: GPS wanders, a phone wakes late
 export const MAX_ACCURACY_M = 3000; // a coarser fix (a cell tower's guess) could be any town
 
-/** One ring of geo/regions.json (Encoded Polyline, [lng, lat] × precision) as [lng, lat, …]. */
+/** One ring of v1/locations/regions.json (Encoded Polyline, [lng, lat] × precision) as [lng, lat, …]. */
 export function decodeRing(text, precision) {
   const out = [];
   let x = 0;
@@ -85,7 +85,7 @@ export class AreaIndex {
     this.countryBox = this.country ? bounds(this.country) : null;
   }
 
-  /** From geo/regions.json ({precision, regions: {id: [ring]}}) and geo/outline.json's country. */
+  /** From v1/locations/regions.json ({precision, regions: {id: [ring]}}) and a {country: [ring]}. */
   static fromJSON(data, outline = null) {
     const precision = Number(data?.precision) || 1000;
     const regions = new Map();

@@ -9,8 +9,8 @@
 //   fading             — a window just ended: CSS fades the dot back to grey
 // Shapes differ as well as colours, so colour is never the only cue.
 //
-// With geo/regions.json (built by scripts/build_map_regions.py from the catalogue's outlines,
-// decoded by geo.js) each area also has its real outline, <path class="region"
+// With v1/locations/regions.json (built by the notifier from its catalogue's outlines, decoded
+// by geo.js) each area also has its real outline, <path class="region"
 // data-region="ID">, carrying the same state classes as its dot; a tap inside it selects it.
 // When the view is wider than CLUSTER_W of the country, zone names would overlap: the zones
 // are drawn as clusters instead (a disc with the number of areas, or of areas under alert),
@@ -167,7 +167,7 @@ export class AreaMap {
 
   /**
    * The land and borders ({land: [[[lng, lat]…]…], borders: [[[lng, lat]…]…]}, built offline
-   * by scripts/build_map_outline.py; its `country` serves "where I am", not the drawing);
+   * by scripts/build_map_outline.py);
    * replaces the soft silhouette drawn from the areas themselves.
    */
   setBackdrop(outline) {
@@ -181,7 +181,7 @@ export class AreaMap {
     this.#drawLabels();
   }
 
-  /** Each area's outline: an AreaIndex (geo.js) of geo/regions.json, bundled. */
+  /** Each area's outline: an AreaIndex (geo.js) of v1/locations/regions.json. */
   setRegions(index) {
     this.areaIndex = index ?? null;
     this.#drawRegions();

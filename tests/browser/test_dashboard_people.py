@@ -353,7 +353,7 @@ def test_the_map_draws_regions_clusters_zones_when_zoomed_out_and_keeps_a_popup_
     page.wait_for_selector('#connection-state[data-state="live"]', timeout=TIMEOUT_MS)
     page.wait_for_selector(f'#map path.region[data-region="{yeruham}"]', state="attached",
                            timeout=TIMEOUT_MS)
-    # Every catalogue area has its outline (geo/regions.json, built offline from the catalogue).
+    # Every catalogue area has its outline (v1/locations/regions.json, built by the notifier).
     assert page.locator("#map path.region").count() == len(catalog.areas)
 
     # The whole country: zone clusters, no zone names, and no two clusters overlap on screen.

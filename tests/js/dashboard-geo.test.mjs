@@ -1,15 +1,22 @@
-// "Where I am" on the device (alertflow/dashboard/geo.js) over the bundled outlines
-// (geo/regions.json, built from the catalogue by scripts/build_map_regions.py), in Node.
+// "Where I am" on the device (alertflow/dashboard/geo.js) over the bundled catalogue's outlines
+// (as the notifier serves them at v1/locations/regions.json, built by alertflow/map_data.py:
+// run here through the project's Python, .venv/bin/python or $PYTHON), in Node.
 // Run: node --experimental-detect-module --test tests/js/
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 
 import { AreaIndex, MAX_SPEED_KMH, decodeRing, distanceM, judgeFix } from "../../alertflow/dashboard/geo.js";
 
 const read = (path) => JSON.parse(readFileSync(new URL(`../../${path}`, import.meta.url), "utf8"));
 const catalogue = read("alertflow/data/areas-il-2026.json").filter((r) => r.zone);
-const index = AreaIndex.fromJSON(read("alertflow/dashboard/geo/regions.json"), read("alertflow/dashboard/geo/outline.json"));
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const venv = `${root}.venv/bin/python`;
+const python = process.env.PYTHON ?? (existsSync(venv) ? venv : "python3");
+const served = JSON.parse(execFileSync(python, ["-m", "alertflow.map_data"], { cwd: root, maxBuffer: 1 << 26 }));
+const index = AreaIndex.fromJSON(served, served);
 
 const ABU_GOSH = "אבו גוש";
 // Inside Abu Gosh's outline, 1.5 km from its centre: Yad HaShmona's centre is nearer (0.8 km),

@@ -12,7 +12,7 @@ import { KEYS, areaName, state, store, t } from "../state.js";
 const WATCH = { enableHighAccuracy: true, maximumAge: 15000, timeout: 60000 };
 const RADII = [0, 1000, 3000, 5000, 10000]; // "nearby areas too", metres; off by default
 
-let index = null; // AreaIndex of the outlines, once geo/regions.json is in
+let index = null; // AreaIndex of the outlines, once v1/locations/regions.json is in
 let onChange = () => {};
 let watchId = null;
 let last = null; // the last believable fix {lat, lng, accuracy, at}: in memory only

@@ -67,27 +67,30 @@ export function renderZoneLabels() {
 }
 
 /**
- * The country, land and borders (geo/outline.json) and each area's outline (geo/regions.json),
- * both bundled; the map works without them (dots on a silhouette). `onIndex` gets the outlines
- * as an AreaIndex (geo.js), for "where I am".
+ * The land and borders (geo/outline.json, bundled: they do not depend on the catalogue) and
+ * each area's outline with the country (v1/locations/regions.json: the notifier builds them
+ * from the catalogue it runs with, so an area a refreshed catalogue adds is drawn and found
+ * too); the map works without them (dots on a silhouette). `onIndex` gets the outlines as an
+ * AreaIndex (geo.js), for "where I am".
  */
 export async function loadBackdrop(onIndex = () => {}) {
-  const load = async (file) => {
+  const load = async (file, init = {}) => {
     try {
-      const res = await fetch(file);
+      const res = await fetch(file, init);
       if (res.ok) return await res.json();
     } catch (err) {
       console.warn(`alertflow: ${file} not loaded`, err?.message);
     }
     return null;
   };
-  const outline = load("geo/outline.json").then((o) => {
+  load("geo/outline.json").then((o) => {
     if (o) map.setBackdrop(o);
-    return o;
   });
-  const [regions, country] = await Promise.all([load("geo/regions.json"), outline]);
+  // Revalidated (ETag) like v1/locations: after a catalogue refresh, the map follows at once.
+  const regions = await load("v1/locations/regions.json", { cache: "no-cache" });
   if (!regions) return;
-  const index = AreaIndex.fromJSON(regions, country);
+  // The document carries the country beside the regions (`country`, as outline.json did).
+  const index = AreaIndex.fromJSON(regions, regions);
   map.setRegions(index);
   onIndex(index);
 }
