@@ -6,8 +6,10 @@ HH:MM:SS" (Israel local time), "title", "data": "area", "category": 1}, …]`.
 
 The two shapes number categories differently, so each has its own table and a number is never
 looked up in the other's. The titles decide first: the feed announces an early warning and an
-all-clear as titles (realtime `cat` 10 carries both; history 13/14), and `category_of` holds the
-one table of those titles with the variants seen. Each (feed id, area) becomes one alert whose
+all-clear as titles (realtime `cat` 10 carries both; history 13/14), written differently from
+week to week; `category_of` reads them by what they say (its documented rules), and
+`unknown_titles` names those it could not read, for the listener and the follower to count and
+log. Each (feed id, area) becomes one alert whose
 id derives from both, so several followers, restarts and re-posts of the same feed collapse in
 the processor's dedup.
 """
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from alertflow.domain.alert import AlertRejected
-from alertflow.domain.categories import GENERAL, Category, category_of
+from alertflow.domain.categories import GENERAL, Category, category_of, title_category
 from alertflow.domain.incoming import Incoming
 
 ISRAEL: Final = ZoneInfo("Asia/Jerusalem")
@@ -153,14 +155,31 @@ def _number(value: str | int, path: str) -> int:
     return int(text)
 
 
+def _is_drill(number: int, table: dict[int, Category]) -> bool:
+    return number > 100 if table is REALTIME_CATEGORIES else table.get(number) == "drill"
+
+
 def classify(title: str, number: int, table: dict[int, Category]) -> Category:
-    """The title first (early warning, all-clear), then this shape's own number table."""
+    """The title first (early warning, all-clear), then this shape's own number table. A drill's
+    number keeps its early warning a drill (realtime 110, history 28: the "flash" drills)."""
     by_title = category_of(title)
+    if by_title == "early_warning" and _is_drill(number, table):
+        return "drill"
     if by_title in _TITLE_DECIDES:
         return by_title
     if table is REALTIME_CATEGORIES and number > 100:
         return "drill"
     return table.get(number, GENERAL)
+
+
+def unknown_titles(alerts: list[Incoming]) -> list[str]:
+    """The distinct titles among `alerts` that no alias or rule of `category_of` knows (their
+    category came from the feed's number alone, or is `general`): the feed's wording drifting."""
+    seen: dict[str, None] = {}
+    for alert in alerts:
+        if alert.title and alert.title not in seen and title_category(alert.title) is None:
+            seen[alert.title] = None
+    return list(seen)
 
 
 def _text(value: str, path: str, limit: int = MAX_TITLE) -> str:

@@ -119,6 +119,45 @@ def test_history_numbers(number: int, category: str) -> None:
     assert entry.category == category
 
 
+# The feed's titles as it writes them (issue 23): read by what they say, whatever the number.
+@pytest.mark.parametrize(("title", "category", "kind"), [
+    ("יש לשהות בסמיכות למרחב המוגן", "early_warning", "alert"),
+    ("איום מלבנון - התקרבו למרחב מוגן", "early_warning", "alert"),
+    ("הארוע הסתיים", "all_clear", "cancel"),
+    ("ירי רקטות וטילים -  האירוע הסתיים", "all_clear", "cancel"),
+    ("ניתן לצאת מהמרחב המוגן אך יש להישאר בקרבתו", "early_warning", "alert"),
+])
+def test_the_feeds_own_wordings_open_or_end_as_they_say(title: str, category: str,
+                                                       kind: str) -> None:
+    [flash] = parse(realtime("8", "10", title, ["אשקלון"]))
+    when = datetime(2026, 11, 30, 7, 0, tzinfo=ISRAEL)
+    [update] = parse(history([(when, title, "אשקלון", 13 if kind == "cancel" else 14)]))
+    for alert in (flash, update):
+        assert (alert.category, alert.kind) == (category, kind)
+        assert alert.type == " ".join(title.split())  # shown as written, on one line
+        assert alert.duration_s == (0 if kind == "cancel" else hfc.DEFAULT_DURATION_S)
+
+
+def test_a_misspelled_all_clear_ends_the_window_instead_of_opening_one() -> None:
+    [ended] = parse(realtime("9", "10", "הארוע הסתיים", ["אשקלון"]))
+    assert ended.kind == "cancel" and ended.category == "all_clear"
+
+
+def test_a_drills_early_warning_is_the_drill() -> None:
+    [realtime_drill] = parse(realtime("10", "110", EARLY_WARNING_TITLE, ["אשקלון"]))
+    when = datetime(2026, 11, 30, 7, 0, tzinfo=ISRAEL)
+    [history_drill] = parse(history([(when, EARLY_WARNING_TITLE, "אשקלון", 28)]))
+    assert realtime_drill.category == history_drill.category == "drill"
+
+
+def test_unknown_titles_are_the_distinct_ones_no_rule_knows() -> None:
+    alerts = parse(realtime("11", "1", "כותרת חדשה לגמרי", ["אשקלון", "שדרות, איבים"]))
+    assert alerts[0].category == "missiles"  # the number still decides: shown, and counted
+    assert hfc.unknown_titles(alerts) == ["כותרת חדשה לגמרי"]
+    assert hfc.unknown_titles(parse(realtime("12", "10", "הארוע הסתיים", ["אשקלון"]))) == []
+    assert hfc.unknown_titles(parse(realtime("13", "10", "מבזק", ["אשקלון"]))) == []
+
+
 def test_history_dates_are_israel_local_time_across_daylight_saving() -> None:
     summer = datetime(2026, 7, 1, 12, 0, tzinfo=ISRAEL)  # UTC+3
     winter = datetime(2026, 12, 1, 12, 0, tzinfo=ISRAEL)  # UTC+2
