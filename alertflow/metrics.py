@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -15,6 +18,12 @@ alerts_rejected = Counter(
 alerts_enqueued = Counter("alertflow_alerts_enqueued_total", "Alerts confirmed by the broker.")
 unknown_locations = Counter(
     "alertflow_unknown_locations_total", "Location names not found in the catalog."
+)
+unknown_titles = Counter(
+    "alertflow_unknown_titles_total",
+    "National feed titles that no alias or rule knows (category from the feed's number, or "
+    "general), per feed document or poll; the first 50 distinct titles each, cut to 80 "
+    "characters, then 'other'.", ["title"],
 )
 broker_confirm_seconds = Histogram(
     "alertflow_broker_confirm_seconds", "Publish to confirm, per request.",
@@ -97,6 +106,32 @@ feed_failures = Counter(
 
 def exposition() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+UNKNOWN_TITLE_LABELS = 50  # distinct titles, each its own label; any further one is "other"
+UNKNOWN_TITLE_CHARS = 80
+_title_labels: set[str] = set()
+_log = structlog.get_logger("alertflow.titles")
+
+
+def _title_label(title: str) -> str:
+    label = title if len(title) <= UNKNOWN_TITLE_CHARS else title[:UNKNOWN_TITLE_CHARS - 1] + "…"
+    if label in _title_labels:
+        return label
+    if len(_title_labels) >= UNKNOWN_TITLE_LABELS:
+        return "other"
+    _title_labels.add(label)
+    return label
+
+
+def count_unknown_titles(titles: Iterable[str], *, source: str, via: str) -> None:
+    """Count and log feed titles no rule knows (`domain.hfc.unknown_titles`), so that operators
+    see the feed's wording drift the day it does. The label set is bounded; the log line has the
+    whole title."""
+    for title in titles:
+        label = _title_label(title)
+        unknown_titles.labels(label).inc()
+        _log.warning("unknown feed title", title=title, label=label, source=source, via=via)
 
 follow_polls = Counter(
     "alertflow_follow_polls_total", "Polls of the followed feed, by result.", ["result"]

@@ -107,6 +107,7 @@ class Follower:
     def _current(self, incoming: list[Incoming], now_ms: int) -> list[Alert]:
         """The entries not sent yet and still meaningful, as alerts; bad entries are skipped."""
         alerts = []
+        fresh = []
         for entry in incoming:
             if entry.id in self._published:
                 continue
@@ -114,6 +115,7 @@ class Follower:
             horizon = max(entry.duration_s, hfc.DEFAULT_DURATION_S) * 1000
             if entry.issued_at + horizon < now_ms:
                 continue
+            fresh.append(entry)
             try:
                 alerts.append(to_alert(entry, source=self.config.source, now_ms=now_ms,
                                        catalog=self.catalog, rules=self.rules))
@@ -121,6 +123,10 @@ class Follower:
                 metrics.follow_errors.labels("invalid_entry").inc()
                 log.warning("feed entry refused", field=rejected.field, reason=rejected.reason,
                             id=entry.id)
+        # Only what is new here: a title is counted once per document that brings it, not at
+        # every poll that sees it again.
+        metrics.count_unknown_titles(hfc.unknown_titles(fresh), source=self.config.source,
+                                     via="follow")
         return alerts
 
     async def poll(self, session: aiohttp.ClientSession) -> int:

@@ -2,7 +2,8 @@
 
 Same authentication, limits and answers as `/v1/alerts`; an empty body (nothing active) is
 accepted with no alerts. The parsing is `alertflow.domain.hfc`; `alertflow follow` reads the
-same shapes from a URL.
+same shapes from a URL. Titles no rule knows are counted and logged
+(`metrics.count_unknown_titles`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from alertflow import metrics
 from alertflow.domain import hfc
 from alertflow.domain.alert import Alert, IngestRules
 from alertflow.domain.incoming import to_alerts
@@ -20,8 +22,9 @@ from alertflow.listener.ingest import Ingest
 
 def parse(body: bytes, *, source: str, now_ms: int, catalog: Catalog,
           rules: IngestRules) -> list[Alert]:
-    return to_alerts(hfc.parse(body, now_ms), source=source, now_ms=now_ms, catalog=catalog,
-                     rules=rules)
+    incoming = hfc.parse(body, now_ms)
+    metrics.count_unknown_titles(hfc.unknown_titles(incoming), source=source, via="listener")
+    return to_alerts(incoming, source=source, now_ms=now_ms, catalog=catalog, rules=rules)
 
 
 def _feed_media(content_type: str) -> bool:
