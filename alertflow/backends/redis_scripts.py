@@ -26,8 +26,15 @@ from __future__ import annotations
 import re
 from importlib.resources import files
 
+from alertflow.domain.hazards import WINDOWS
+
 _LUA = files("alertflow.backends") / "lua"
-_COMMON = (_LUA / "common.lua").read_text(encoding="utf-8")
+# domain/hazards.py's table, for the scripts (the hazard of a window opened before hazards).
+# Declared first, on the line before common.lua, so error lines keep pointing into the file.
+HAZARDS_LUA = "local HAZARD_OF = {" + ", ".join(
+    f'["{category}"] = "{hazard}"' for hazard, categories in WINDOWS.items()
+    for category in categories) + "}\n"
+_COMMON = HAZARDS_LUA + (_LUA / "common.lua").read_text(encoding="utf-8")
 _COMMON_LINES = _COMMON.count("\n")
 
 
@@ -52,7 +59,7 @@ def locate_error(message: str, script: str) -> str:
     def where(match: re.Match[str]) -> str:
         line = int(match.group(1))
         if line <= _COMMON_LINES:
-            return f"common.lua:{line}"
+            return f"common.lua:{line - 1}"
         return f"{name}:{line - _COMMON_LINES}"
 
     return _LINE.sub(where, message)

@@ -23,6 +23,7 @@ from alertflow.backends.ports import Snapshot, StoredEvents, StoreUnavailable, S
 from alertflow.backends.redis_batching import Replication, ScriptBatcher
 from alertflow.domain.aggregation import LocationInfo, Outcome, location_info, source_name
 from alertflow.domain.alert import Alert
+from alertflow.domain.hazards import hazard_of, hazards_ended
 from alertflow.domain.history import EventFilter
 from alertflow.domain.locations import Catalog
 from alertflow.settings import DEFAULT_SETTINGS
@@ -121,6 +122,13 @@ def _cause_fragment(alert: Alert) -> str:
     })
 
 
+def _hazards(alert: Alert) -> list[Any]:
+    """The hazards argument: how many, then which (an alert's own; those a cancel ends)."""
+    hazards = (hazards_ended(alert.category, alert.type) if alert.kind == "cancel"
+               else (hazard_of(alert.category),))
+    return [len(hazards), *hazards]
+
+
 def _incident(raw: bytes) -> dict[str, Any]:
     incident = _event_decoder.decode(raw)
     # The script keeps types in arrival order; Lua cannot sort as Python does in every locale.
@@ -174,8 +182,8 @@ class RedisStateStore:
         args: list[Any] = [
             now_ms, self._dedup_ttl_s, self._stream_maxlen, self._epoch_candidate, alert.id,
             alert.kind, alert.issued_at, alert.ends_at, alert.type, alert.category,
-            _cause_fragment(alert), alert.group or "", len(alert.supersedes), *alert.supersedes,
-            len(alert.locations),
+            _cause_fragment(alert), alert.group or "", alert.source, *_hazards(alert),
+            len(alert.supersedes), *alert.supersedes, len(alert.locations),
         ]
         for location in alert.locations:
             args += [location, self._location_fragment(location),

@@ -3,23 +3,30 @@
 This is the reference the Redis Lua scripts implement (`alertflow/backends/lua/*.lua`) and
 the in-memory state store runs directly; the property tests hold both to it.
 
-Per location, an incident is the set of live alerts for it. An alert opens the incident or
+Per location and hazard (`hazards.py`: which categories share a window), an incident is the
+set of live alerts for it: two hazards in one area are two windows, each with its own guidance
+(category), countdown and end. An alert opens the incident or
 extends it (`started_at` = min issued, `ends_at` = max of issued + duration), and yields one
 `open` event per location; one processed after its window ended (`late`) opens and closes a
 window of its own at once, both events marked `late`. The window shows one of its alerts
 (`shown`): the last issued real alert, or the last early warning while it holds nothing else, so
 an early warning opens an `early_warning` window and a real alert for the area turns it into an
-alert window; events and snapshots carry the window's `category`. A `cancel` issued at T clears
-every alert issued at or before T: an incident left empty closes now (`reason: cancelled`); an
-alert issued at or before T that arrives after the cancel is superseded and shows nothing.
+alert window; events and snapshots carry the window's `category` and `hazard`. A `cancel`
+issued at T by source S ends the hazards it refers to (`hazards.hazards_ended`) in the areas it
+names: it clears every alert of those hazards that S issued at or before T; an incident left
+empty closes now (`reason: cancelled`); an alert of those hazards issued by S at or before T
+that arrives after the cancel is superseded. Alerts of other sources and other hazards are not
+touched: whichever comes first, they are shown.
 Incidents whose `ends_at` has passed close with `reason: expired`. Alerts can also be ended by
 the message they came from (`group`): a cancel that `supersedes` a group removes that group's
 alerts wherever they are, closing the windows it leaves empty (`reason: cancelled`), and later
-alerts of that group are superseded; an alert that supersedes a group takes its place in the
-windows it joins, which carry on (a replacing message sends its alerts, then a cancel of the
-same groups for the windows none of them joined). Duplicates (the same alert id again) change
-nothing. So the final incidents do not depend on the order in which concurrent processors
-apply the messages.
+alerts of that group are superseded. A superseded alert is still recorded (nothing accepted
+is invisible): per location, an `open` immediately followed by its `close`, both `superseded`
+and `late`, in a window of its own, as a late alert is. An alert that supersedes a group takes
+its place in the windows it joins, which carry on (a replacing message sends its alerts, then
+a cancel of the same groups for the windows none of them joined). Duplicates (the same alert id
+again) change nothing. So the final incidents do not depend on the order in which concurrent
+processors apply the messages.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import Literal
 import msgspec
 
 from alertflow.domain.alert import Alert
+from alertflow.domain.hazards import Hazard, hazard_of, hazards_ended
 from alertflow.domain.locations import Area, Catalog
 
 Outcome = Literal["new", "late", "duplicate", "superseded", "cancel"]
@@ -47,6 +55,7 @@ class _Window(msgspec.Struct):
     shelter_seconds: int | None
     type: str | None
     category: str
+    hazard: str
     source_name: str | None
     title: str | None
     instructions: str | None
@@ -62,12 +71,16 @@ class _Window(msgspec.Struct):
 
 class Event(_Window, omit_defaults=True):
     """A client-facing event. `seq` is its place in the stream. `late` (only present when
-    true): an alert processed after its window had ended, shown as an open and its close."""
+    true): an alert processed after its window had ended, shown as an open and its close.
+    `superseded` (only present when true, and then `late` is true too, so that clients which
+    know only `late` show it as history): an alert an all-clear or a Cancel had already ended
+    when it arrived."""
 
     seq: int
     kind: Literal["open", "close"]
     reason: Literal["alert", "expired", "cancelled"]
     late: bool = False
+    superseded: bool = False
 
 
 class IncidentView(_Window):
@@ -121,6 +134,7 @@ def source_name(alert: Alert, location: str) -> str:
 class Incident:
     incident_id: str
     location: str
+    hazard: Hazard
     info: LocationInfo
     alerts: dict[str, Alert] = field(default_factory=dict)
 
@@ -144,6 +158,7 @@ class Incident:
             shelter_seconds=self.info.shelter_seconds,
             type=last.type,
             category=last.category,
+            hazard=self.hazard,
             source_name=source_name(last, self.location),
             types=sorted({alert.type for alert in self.alerts.values()}),
             title=last.title,
@@ -169,6 +184,7 @@ def _event(
     alert_count: int,
     window: Alert,
     late: bool = False,
+    superseded: bool = False,
 ) -> Event:
     """`window`: the alert the window shows after this event; it gives the category."""
     info = incident.info
@@ -179,6 +195,7 @@ def _event(
         kind=kind,
         reason=reason,
         late=late,
+        superseded=superseded,
         location=incident.location,
         known=info.known,
         names=info.names,
@@ -187,6 +204,7 @@ def _event(
         shelter_seconds=info.shelter_seconds,
         type=cause.type if cause is not None and opening else window.type,
         category=window.category,
+        hazard=incident.hazard,
         source_name=source_name(cause if cause is not None and opening else window,
                                 incident.location),
         title=cause.title if cause else None,
@@ -204,40 +222,50 @@ def _event(
 
 def close_event(incident: Incident, reason: Literal["expired", "cancelled"],
                 cause: Alert | None, *, started_at: int, ends_at: int, alert_count: int,
-                window: Alert, late: bool = False) -> Event:
+                window: Alert, late: bool = False, superseded: bool = False) -> Event:
     return _event(incident, "close", reason, cause, started_at=started_at, ends_at=ends_at,
-                  alert_count=alert_count, window=window, late=late)
+                  alert_count=alert_count, window=window, late=late, superseded=superseded)
 
 
-def late_events(alert: Alert, location: str, info: LocationInfo, incident_id: str
-                ) -> list[Event]:
+def late_events(alert: Alert, location: str, info: LocationInfo, incident_id: str,
+                *, superseded: bool = False) -> list[Event]:
     """An alert whose window ended before it was processed: its own window, shown as an open
     immediately followed by its close, both `late` (history, not an active alert). It joins
-    no incident: nothing is live any more."""
-    window = Incident(incident_id, location, info, {alert.id: alert})
+    no incident: nothing is live any more. A `superseded` alert (one an all-clear or a Cancel
+    had ended before it arrived) is recorded the same way, its close `cancelled`."""
+    window = Incident(incident_id, location, hazard_of(alert.category), info,
+                      {alert.id: alert})
     return [
         _event(window, "open", "alert", alert, started_at=alert.issued_at,
-               ends_at=alert.ends_at, alert_count=1, window=alert, late=True),
-        close_event(window, "expired", None, started_at=alert.issued_at,
-                    ends_at=alert.ends_at, alert_count=1, window=alert, late=True),
+               ends_at=alert.ends_at, alert_count=1, window=alert, late=True,
+               superseded=superseded),
+        close_event(window, "cancelled" if superseded else "expired", None,
+                    started_at=alert.issued_at, ends_at=alert.ends_at, alert_count=1,
+                    window=alert, late=True, superseded=superseded),
     ]
 
 
-def _issued_by(through: int) -> Callable[[Alert], bool]:
-    return lambda alert: alert.issued_at <= through
+def _ended_by(cancel: Alert, through: int) -> Callable[[Alert], bool]:
+    """The alerts an all-clear by `cancel.source` through `through` ends in a window of a
+    hazard it refers to: its own source's, issued at or before it."""
+    return lambda alert: alert.source == cancel.source and alert.issued_at <= through
+
+
+WindowKey = tuple[Hazard, str]  # (hazard, location): ordered as the scripts order "hazard:loc"
 
 
 @dataclass(slots=True)
 class AggregationState:
-    """Everything the rules remember: seen ids, cancels per location, open incidents.
+    """Everything the rules remember: seen ids, all-clears per (location, hazard, source),
+    superseded groups, open incidents per (hazard, location).
 
     `next_seq` numbers events as the stream will; incident ids are the seq of their first open.
     """
 
     seen: set[str] = field(default_factory=set)
-    cancelled_through: dict[str, int] = field(default_factory=dict)
+    cancelled_through: dict[tuple[str, Hazard, str], int] = field(default_factory=dict)
     superseded_groups: set[str] = field(default_factory=set)
-    incidents: dict[str, Incident] = field(default_factory=dict)
+    incidents: dict[WindowKey, Incident] = field(default_factory=dict)
     last_seq: int = 0
 
     def _number(self, events: list[Event]) -> list[Event]:
@@ -246,34 +274,50 @@ class AggregationState:
             event.seq = self.last_seq
         return events
 
+    def _next_id(self, events: list[Event]) -> str:
+        return str(self.last_seq + len(events) + 1)
+
     def apply(self, alert: Alert, now_ms: int, catalog: Catalog) -> tuple[Outcome, list[Event]]:
         if alert.id in self.seen:
             return "duplicate", []
         self.seen.add(alert.id)
         if alert.kind == "cancel":
             return "cancel", self._number(self._end_groups(alert) + self._cancel(alert, catalog))
+        hazard = hazard_of(alert.category)
+        events: list[Event] = []
         if alert.group is not None and alert.group in self.superseded_groups:
-            return "superseded", []
+            # A message a later one replaced or cancelled: recorded, never shown as live.
+            for location in alert.locations:
+                events += late_events(alert, location, location_info(catalog, location),
+                                      self._next_id(events), superseded=True)
+            return "superseded", self._number(events)
         # The groups it replaces leave the windows it joins quietly (they carry on with it);
         # elsewhere the replacing message's cancel ends them.
         self.superseded_groups.update(alert.supersedes)
         late = alert.ends_at <= now_ms  # processed after its window ended (a stall upstream)
-        events: list[Event] = []
+        shown_any = False
         for location in alert.locations:
-            if alert.issued_at <= self.cancelled_through.get(location, -1):
-                continue  # an all-clear issued after it already ended its window
+            through = self.cancelled_through.get((location, hazard, alert.source), -1)
+            if alert.issued_at <= through:
+                # An all-clear of its hazard by its own source, issued after it, already ended
+                # its window: recorded as superseded, not shown as live.
+                events += late_events(alert, location, location_info(catalog, location),
+                                      self._next_id(events), superseded=True)
+                continue
+            shown_any = True
             if late:
                 events += late_events(alert, location, location_info(catalog, location),
-                                      str(self.last_seq + len(events) + 1))
+                                      self._next_id(events))
                 continue
-            incident = self.incidents.get(location)
+            incident = self.incidents.get((hazard, location))
             if incident is None:
                 incident = Incident(
-                    incident_id=str(self.last_seq + len(events) + 1),
+                    incident_id=self._next_id(events),
                     location=location,
+                    hazard=hazard,
                     info=location_info(catalog, location),
                 )
-                self.incidents[location] = incident
+                self.incidents[(hazard, location)] = incident
             if alert.supersedes:
                 incident.alerts = {key: kept for key, kept in incident.alerts.items()
                                    if kept.group not in alert.supersedes}
@@ -283,9 +327,9 @@ class AggregationState:
                        ends_at=incident.ends_at, alert_count=len(incident.alerts),
                        window=shown(incident.alerts.values()))
             )
-        if events:
-            return ("late" if late else "new"), self._number(events)
-        return "superseded", []
+        if not shown_any:
+            return "superseded", self._number(events)
+        return ("late" if late else "new"), self._number(events)
 
     def _end_groups(self, cause: Alert) -> list[Event]:
         """Remove the alerts of the groups the cancel `cause` supersedes from every window; a
@@ -295,23 +339,27 @@ class AggregationState:
             return []
         self.superseded_groups |= groups
         events: list[Event] = []
-        for location in sorted(self.incidents):
-            events += self._remove(location, cause, lambda alert: alert.group in groups)
+        for key in sorted(self.incidents):
+            events += self._remove(key, cause, lambda alert: alert.group in groups)
         return events
 
     def _cancel(self, cancel: Alert, catalog: Catalog) -> list[Event]:
         events: list[Event] = []
+        hazards = hazards_ended(cancel.category, cancel.type)
         for location in cancel.locations:
-            through = max(self.cancelled_through.get(location, -1), cancel.issued_at)
-            self.cancelled_through[location] = through
-            events += self._remove(location, cancel, _issued_by(through))
+            for hazard in hazards:
+                key = (location, hazard, cancel.source)
+                through = max(self.cancelled_through.get(key, -1), cancel.issued_at)
+                self.cancelled_through[key] = through
+                events += self._remove((hazard, location), cancel,
+                                       _ended_by(cancel, through))
         return events
 
-    def _remove(self, location: str, cause: Alert, ended: Callable[[Alert], bool]
+    def _remove(self, key: WindowKey, cause: Alert, ended: Callable[[Alert], bool]
                 ) -> list[Event]:
-        """Remove the `ended` alerts from `location`'s window: it carries on with the others,
+        """Remove the `ended` alerts from the window `key`: it carries on with the others,
         or, when none is left, closes now (at `cause`, not at its planned end)."""
-        incident = self.incidents.get(location)
+        incident = self.incidents.get(key)
         if incident is None or not any(ended(alert) for alert in incident.alerts.values()):
             return []
         started_at, ends_at, count = incident.started_at, incident.ends_at, len(incident.alerts)
@@ -320,20 +368,22 @@ class AggregationState:
                            if not ended(alert)}
         if incident.alerts:
             return []
-        del self.incidents[location]
+        del self.incidents[key]
         return [close_event(incident, "cancelled", cause, started_at=started_at,
                             ends_at=min(ends_at, cause.issued_at), alert_count=count,
                             window=window)]
 
     def sweep(self, now_ms: int) -> list[Event]:
-        """Close every incident whose window has ended by `now_ms`, in `ends_at` order."""
+        """Close every incident whose window has ended by `now_ms`, in `ends_at` order (ties:
+        by hazard, then location, as the scripts' sorted set orders "hazard:location")."""
         ended = sorted(
-            (incident for incident in self.incidents.values() if incident.ends_at <= now_ms),
-            key=lambda incident: (incident.ends_at, incident.location),
+            ((key, incident) for key, incident in self.incidents.items()
+             if incident.ends_at <= now_ms),
+            key=lambda item: (item[1].ends_at, item[0]),
         )
         events = []
-        for incident in ended:
-            del self.incidents[incident.location]
+        for key, incident in ended:
+            del self.incidents[key]
             events.append(
                 close_event(incident, "expired", None, started_at=incident.started_at,
                             ends_at=incident.ends_at, alert_count=len(incident.alerts),

@@ -14,6 +14,7 @@ from alertflow.domain.locations import Catalog
 
 
 def test_each_script_is_common_lua_followed_by_its_own_file() -> None:
+    """(After one generated line: domain/hazards.py's table, as Lua.)"""
     from importlib.resources import files
 
     lua = files("alertflow.backends") / "lua"
@@ -21,7 +22,10 @@ def test_each_script_is_common_lua_followed_by_its_own_file() -> None:
     for script, name in [(redis_scripts.APPLY_ALERT, "apply_alert.lua"),
                          (redis_scripts.SWEEP, "sweep.lua"),
                          (redis_scripts.SNAPSHOT, "snapshot.lua")]:
-        assert script == common + (lua / name).read_text(encoding="utf-8")
+        assert script == (redis_scripts.HAZARDS_LUA + common
+                          + (lua / name).read_text(encoding="utf-8"))
+    assert redis_scripts.HAZARDS_LUA.count("\n") == 1
+    assert '["early_warning"] = "aerial"' in redis_scripts.HAZARDS_LUA
 
 
 @pytest.mark.integration

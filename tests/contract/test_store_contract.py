@@ -8,6 +8,7 @@ from typing import Any
 
 from alertflow.backends.redis_store import RedisStateStore
 from alertflow.domain.alert import Alert
+from alertflow.domain.categories import category_of
 from alertflow.domain.history import EventFilter
 from tests.contract.conftest import StoreUnderTest
 
@@ -16,10 +17,12 @@ ABU_SNAN = "אבו סנאן"
 
 
 def alert(alert_id: str, locations: list[str], issued_at: int, duration_s: int = 60,
-          kind: str = "alert", alert_type: str = "missiles") -> Alert:
+          kind: str = "alert", alert_type: str = "missiles", source: str = "radar") -> Alert:
+    """As the listener makes it: the category from the type, `all_clear` for a cancel."""
     return Alert(id=alert_id, kind=kind, type=alert_type,  # type: ignore[arg-type]
+                 category="all_clear" if kind == "cancel" else category_of(alert_type),
                  locations=locations, issued_at=issued_at, duration_s=duration_s,
-                 received_at=issued_at + 5, source="radar")
+                 received_at=issued_at + 5, source=source)
 
 
 async def next_batch(iterator: Any, timeout: float = 5.0) -> list[dict[str, Any]]:

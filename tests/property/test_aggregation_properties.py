@@ -5,6 +5,10 @@ after crashes, more than once. Whatever the order: the same final incidents, eve
 no all-clear covers shown exactly once, every window closed exactly once; duplicates change
 nothing at all. The in-memory store (the domain rules) and the Lua scripts give identical
 events and snapshots for the same sequence.
+
+Several sources and several hazards (domain/hazards.py): an all-clear ends only the hazards it
+refers to, and only its own source's alerts; every accepted alert is in an open event for each
+of its areas (live, late, or superseded), whatever the order.
 """
 
 from __future__ import annotations
@@ -26,13 +30,21 @@ from alertflow.backends.redis_store import RedisStateStore
 from alertflow.catalog import load_catalog
 from alertflow.domain.aggregation import AggregationState, Event
 from alertflow.domain.alert import Alert
+from alertflow.domain.hazards import hazard_of, hazards_ended
 from tests.support import delete_keys
 
 CATALOG = load_catalog()
 LOCATIONS = ["אבו סנאן", "אבו גוש", "Nowhere", "elsewhere"]
 TYPES = {"missiles": ["Rocket Alert", "ירי רקטות וטילים"],
          "hostile_aircraft": ["Hostile aircraft intrusion", "a|b,c"],
-         "early_warning": ["בדקות הקרובות צפויות להתקבל התרעות באזורך", "Early warning"]}
+         "early_warning": ["בדקות הקרובות צפויות להתקבל התרעות באזורך", "Early warning"],
+         "earthquake": ["Earthquake", "רעידת אדמה"],
+         "drill": ["Drill"]}
+# All-clears as sources write them: the feed's (ends rockets, aircraft, infiltration and their
+# early warnings), a bare one (the same), and ones that name their hazard.
+CANCEL_TYPES = ["ירי רקטות וטילים - האירוע הסתיים", "All clear", "Earthquake", "Rocket Alert",
+                "Drill"]
+SOURCES = ["radar", "seismic", "hfc"]
 GROUPS = ["g1", "g2", "g3"]
 BASE = 1_800_000_000_000
 NOW = BASE + 110_000  # after every issued_at, before every window's end
@@ -45,7 +57,7 @@ def messages(draw: st.DrawFn) -> list[Alert]:
     result = []
     for index in range(count):
         kind = draw(st.sampled_from(["alert", "alert", "alert", "cancel"]))
-        category = draw(st.sampled_from(["missiles", "hostile_aircraft", "early_warning"]))
+        category = draw(st.sampled_from(list(TYPES)))
         # Messages later ones may supersede (CAP Update/Cancel): a few groups, some alerts in
         # none; a cancel that supersedes groups may name no location at all.
         group = draw(st.sampled_from([None, *GROUPS]))
@@ -57,7 +69,7 @@ def messages(draw: st.DrawFn) -> list[Alert]:
         result.append(Alert(
             id=f"m{index}",
             kind=kind,
-            type=draw(st.sampled_from(TYPES[category])),
+            type=draw(st.sampled_from(TYPES[category] if kind == "alert" else CANCEL_TYPES)),
             category=category if kind == "alert" else "all_clear",
             locations=locations,
             source_names={loc: f"as written {loc}" for loc in locations
@@ -65,7 +77,7 @@ def messages(draw: st.DrawFn) -> list[Alert]:
             issued_at=BASE + draw(st.integers(0, 100)) * 1000,
             duration_s=draw(st.integers(120, 900)) if kind == "alert" else 0,
             received_at=BASE + 110_000,
-            source=draw(st.sampled_from(["radar", "seismic"])),
+            source=draw(st.sampled_from(SOURCES)),
             title=draw(st.none() | st.just("Enter the shelter")),
             group=group,
             supersedes=supersedes,
@@ -95,7 +107,7 @@ def run_rules(sequence: list[Alert]) -> tuple[list[Event], list[Event], Aggregat
 
 
 def run_rules_with_incidents(sequence: list[Alert]) -> tuple[
-        list[Event], list[Event], AggregationState, dict[str, dict[str, Any]]]:
+        list[Event], list[Event], AggregationState, dict[tuple[str, str], dict[str, Any]]]:
     """Events of applying `sequence`, the closes of the sweep after every window ended, the
     state after it, and the incidents open before that sweep."""
     state = AggregationState()
@@ -106,24 +118,49 @@ def run_rules_with_incidents(sequence: list[Alert]) -> tuple[
     return events, state.sweep(LATER), state, open_incidents
 
 
-def final_incidents(state: AggregationState) -> dict[str, dict[str, Any]]:
-    views = {view.location: msgspec.to_builtins(view) for view in state.snapshot()}
+def final_incidents(state: AggregationState) -> dict[tuple[str, str], dict[str, Any]]:
+    views = {(view.location, view.hazard): msgspec.to_builtins(view)
+             for view in state.snapshot()}
     for view in views.values():
         view.pop("incident_id")
     return views
 
 
 def survivors(original: list[Alert]) -> set[tuple[str, str]]:
-    """(alert, location) pairs no all-clear covers and of no superseded message: these must
-    open in every order (the others open only when they come before what ends them)."""
-    through: dict[str, int] = {}
+    """(alert, location) pairs that no all-clear of their hazard by their source covers, of no
+    superseded message: these must open a live window in every order (the others do only when
+    they come before what ends them)."""
+    through: dict[tuple[str, str, str], int] = {}
     for message in original:
         if message.kind == "cancel":
             for location in message.locations:
-                through[location] = max(through.get(location, -1), message.issued_at)
+                for hazard in hazards_ended(message.category, message.type):
+                    key = (location, hazard, message.source)
+                    through[key] = max(through.get(key, -1), message.issued_at)
     superseded = {group for m in original for group in m.supersedes}
     return {(m.id, loc) for m in original if m.kind == "alert" for loc in m.locations
-            if m.issued_at > through.get(loc, -1) and m.group not in superseded}
+            if m.issued_at > through.get((loc, hazard_of(m.category), m.source), -1)
+            and m.group not in superseded}
+
+
+def assert_nothing_accepted_is_invisible(original: list[Alert],
+                                         events: list[dict[str, Any]]) -> None:
+    """Every accepted alert is, for each of its areas, in exactly one `open` event (live, late
+    or superseded) of its hazard; a superseded one is history (late too), never a live window;
+    an incident id names one window (one area, one hazard)."""
+    opens = Counter((e["alert_id"], e["location"]) for e in events if e["kind"] == "open")
+    expected = {(m.id, loc) for m in original if m.kind == "alert" for loc in m.locations}
+    assert set(opens) == expected, "an accepted alert is in no event"
+    assert all(count == 1 for count in opens.values()), "an alert was recorded twice"
+    category = {m.id: m.category for m in original}
+    windows: dict[str, tuple[str, str]] = {}
+    for event in events:
+        if event["kind"] == "open":
+            assert event["hazard"] == hazard_of(category[event["alert_id"]])
+        if event.get("superseded"):
+            assert event.get("late") is True
+        where = (event["location"], event["hazard"])
+        assert windows.setdefault(event["incident_id"], where) == where
 
 
 @settings(max_examples=400, deadline=None)
@@ -135,11 +172,16 @@ def test_any_order_and_duplication_gives_the_same_outcome(data: st.DataObject) -
     events_b, closes_b, state_b, open_b = run_rules_with_incidents(shuffled)
 
     assert open_a == open_b
+    for events, closes in ((events_a, closes_a), (events_b, closes_b)):
+        assert_nothing_accepted_is_invisible(
+            original, [msgspec.to_builtins(e) for e in events + closes])
     expected = survivors(original)
     for events in (events_a, events_b):
         opens = Counter((e.alert_id, e.location) for e in events if e.kind == "open")
         assert all(count == 1 for count in opens.values()), "an alert was shown twice"
-        assert expected <= set(opens), "an alert no all-clear covers was not shown"
+        shown = {(e.alert_id, e.location) for e in events
+                 if e.kind == "open" and not e.superseded}
+        assert expected <= shown, "an alert no all-clear covers was not shown"
     # Every window that opened closes exactly once, and nothing stays open.
     for events, closes in ((events_a, closes_a), (events_b, closes_b)):
         opened = {e.incident_id for e in events if e.kind == "open"}
@@ -161,9 +203,11 @@ def test_an_accepted_alert_is_always_shown_even_late(data: st.DataObject) -> Non
     for index, message in enumerate(shuffled):
         events += state.apply(message, NOW if index < cut else LATER, CATALOG)[1]
     events += state.sweep(LATER)
+    assert_nothing_accepted_is_invisible(original, [msgspec.to_builtins(e) for e in events])
     opens = Counter((e.alert_id, e.location) for e in events if e.kind == "open")
     assert all(count == 1 for count in opens.values()), "an alert was shown twice"
-    assert survivors(original) <= set(opens), "an alert no all-clear covers was not shown"
+    shown = {(e.alert_id, e.location) for e in events if e.kind == "open" and not e.superseded}
+    assert survivors(original) <= shown, "an alert no all-clear covers was not shown"
     for index, event in enumerate(events):
         if event.late and event.kind == "open":
             close = events[index + 1]
@@ -232,7 +276,8 @@ def test_redis_scripts_agree_with_the_rules(
                 snapshot = await store.snapshot()
                 await store.sweep(LATER)
                 stored = await store.events_after(0, 1000)
-                incidents = sorted(snapshot.incidents, key=lambda i: i["location"])
+                incidents = sorted(snapshot.incidents,
+                                   key=lambda i: (i["location"], i["hazard"]))
                 results.append((outcomes, snapshot.seq, incidents, stored.events))
             return results[0], results[1]
         finally:
@@ -240,4 +285,6 @@ def test_redis_scripts_agree_with_the_rules(
             await client.aclose()
 
     memory, redis = runner.run(both())
+    for result in (memory, redis):  # real Redis and the in-memory store alike
+        assert_nothing_accepted_is_invisible(sequence, result[3])
     assert memory == redis

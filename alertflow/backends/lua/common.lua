@@ -48,10 +48,24 @@ end
 
 -- An alert record as stored in the incident's hash ("a:<id>").
 -- `group`: the message it came from ('' for none), for messages that supersede it.
-local function encode_record(issued, ends, atype, category, name_json, cause, group)
+-- `source`: its source, for that source's all-clears (records written before hazards have none).
+local function encode_record(issued, ends, atype, category, name_json, cause, group, source)
   return '{"i":' .. num(issued) .. ',"e":' .. num(ends) .. ',"t":' .. cjson.encode(atype)
     .. ',"c":' .. cjson.encode(category) .. ',"n":' .. name_json
-    .. ',"f":' .. cjson.encode(cause) .. ',"g":' .. cjson.encode(group or '') .. '}'
+    .. ',"f":' .. cjson.encode(cause) .. ',"g":' .. cjson.encode(group or '')
+    .. ',"s":' .. cjson.encode(source or '') .. '}'
+end
+
+-- Windows are per (hazard, area): hash P.."win:"..member, member = hazard..":"..location, due
+-- in the sorted set P.."wdue". Windows a version before hazards opened (P.."inc:"..location,
+-- due in P.."due") are still shown, swept and ended by all-clears as then, until they end.
+local function window_key(member) return P .. 'win:' .. member end
+local LEGACY_DUE, DUE = 'due', 'wdue'
+
+-- A window's hazard: the one it was opened with, else (a window from before hazards) the
+-- hazard of the category it shows, by domain/hazards.py's table (HAZARD_OF, appended below).
+local function hazard_field(hz, category)
+  return ',"hazard":' .. cjson.encode(hz or HAZARD_OF[category] or 'general')
 end
 
 -- Deletes an incident's alerts whose group is a key of `groups`; true when it deleted any.
@@ -119,11 +133,12 @@ end
 -- `ended_by`: when an all-clear ends the window early, the window's end is the all-clear's time.
 local function close_body(key, loc, reason, cause_frag, ended_by)
   local inc = redis.call('HMGET', key, 'iid', 'loc', 'started', 'ends', 'count', 'last_type',
-    'last_cat', 'last_name')
+    'last_cat', 'last_name', 'hz')
   local ends = inc[4]
   if ended_by and ended_by < tonumber(ends) then ends = num(ended_by) end
   return '"kind":"close","reason":"' .. reason .. '",' .. inc[2]
     .. ',"type":' .. cjson.encode(inc[6]) .. ',"category":' .. cjson.encode(inc[7])
+    .. hazard_field(inc[9], inc[7])
     .. ',"source_name":' .. inc[8] .. ',' .. cause_frag
     .. ',"incident_id":"' .. inc[1] .. '","started_at":' .. inc[3]
     .. ',"ends_at":' .. ends .. ',"alert_count":' .. inc[5]
@@ -132,15 +147,19 @@ end
 -- The open incidents as snapshots show them, one JSON object each.
 local function incident_views()
   local views = {}
-  for _, loc in ipairs(redis.call('ZRANGE', P .. 'due', 0, -1)) do
-    local inc = redis.call('HMGET', P .. 'inc:' .. loc, 'iid', 'loc', 'started', 'ends', 'count',
-      'last_type', 'last_frag', 'types', 'last_cat', 'last_name')
-    if inc[1] then
-      views[#views + 1] = '{"incident_id":"' .. inc[1] .. '",' .. inc[2]
-        .. ',"type":' .. cjson.encode(inc[6]) .. ',"category":' .. cjson.encode(inc[9])
-        .. ',"source_name":' .. inc[10] .. ',"types":' .. inc[8] .. ','
-        .. inc[7] .. ',"started_at":' .. inc[3] .. ',"ends_at":' .. inc[4]
-        .. ',"alert_count":' .. inc[5] .. '}'
+  for _, due in ipairs({LEGACY_DUE, DUE}) do
+    for _, member in ipairs(redis.call('ZRANGE', P .. due, 0, -1)) do
+      local key = (due == DUE) and window_key(member) or (P .. 'inc:' .. member)
+      local inc = redis.call('HMGET', key, 'iid', 'loc', 'started', 'ends', 'count',
+        'last_type', 'last_frag', 'types', 'last_cat', 'last_name', 'hz')
+      if inc[1] then
+        views[#views + 1] = '{"incident_id":"' .. inc[1] .. '",' .. inc[2]
+          .. ',"type":' .. cjson.encode(inc[6]) .. ',"category":' .. cjson.encode(inc[9])
+          .. hazard_field(inc[11], inc[9])
+          .. ',"source_name":' .. inc[10] .. ',"types":' .. inc[8] .. ','
+          .. inc[7] .. ',"started_at":' .. inc[3] .. ',"ends_at":' .. inc[4]
+          .. ',"alert_count":' .. inc[5] .. '}'
+      end
     end
   end
   return views
