@@ -63,6 +63,13 @@ late_alerts = Counter(
     "alertflow_late_alerts_total",
     "Alerts processed after their window had ended, shown as an open and its close (late).",
 )
+alerts_not_opened = Counter(
+    "alertflow_alerts_not_opened_total",
+    "Accepted alerts that opened no live window, by reason: `superseded` (an all-clear of its "
+    "hazard by its source, or a Cancel of its message, had ended it) or `late`; each is "
+    "recorded all the same, as an open and its close in the stream (GET /v1/events).",
+    ["reason"],
+)
 active_incidents = Gauge("alertflow_active_incidents", "Open incidents (alert windows).")
 process_seconds = Histogram(
     "alertflow_process_seconds", "Applying one alert, Redis call included.",

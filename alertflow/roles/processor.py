@@ -123,10 +123,17 @@ class Processor:
         metrics.process_seconds.observe(time.perf_counter() - started)
         metrics.queue_latency_seconds.observe(max(0.0, time.time() - alert.received_at / 1000))
         metrics.alerts_processed.labels(outcome).inc()
-        if outcome == "late":
-            metrics.late_alerts.inc()
+        if outcome in ("late", "superseded"):
+            # Opened no live window, and is recorded all the same (an open and its close per
+            # area, both late; `superseded` too when an all-clear or a Cancel had ended it).
+            if outcome == "late":
+                metrics.late_alerts.inc()
+            metrics.alerts_not_opened.labels(outcome).inc()
             metrics.events_published.labels("open").inc(events // 2)
             metrics.events_published.labels("close").inc(events // 2)
+            log.info("alert opened no live window; recorded as history", alert_id=alert.id,
+                     reason=outcome, source=alert.source, category=alert.category,
+                     issued_at=alert.issued_at, locations=len(alert.locations))
         elif events:
             metrics.events_published.labels("close" if outcome == "cancel" else "open").inc(
                 events)
