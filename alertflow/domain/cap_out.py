@@ -21,6 +21,7 @@ from typing import Any, Final
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from alertflow.domain.geo import LatLng, cap_rings
+from alertflow.domain.hazards import hazard_of
 from alertflow.domain.locations import Catalog
 
 CAP_NS: Final = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -111,6 +112,10 @@ def _info(root: Element, window: dict[str, Any], category: str, language: str,
     parameter = SubElement(info, f"{{{CAP_NS}}}parameter")
     _child(parameter, "valueName", "alertflow:category")
     _child(parameter, "value", category)
+    # The window's hazard: an area under two hazards has two windows, two CAP messages.
+    parameter = SubElement(info, f"{{{CAP_NS}}}parameter")
+    _child(parameter, "valueName", "alertflow:hazard")
+    _child(parameter, "value", str(window.get("hazard") or hazard_of(category)))
     area = SubElement(info, f"{{{CAP_NS}}}area")
     _child(area, "areaDesc", area_name)
     for polygon in polygons:  # the schema's order: areaDesc, polygon*, circle*, geocode*

@@ -5,8 +5,11 @@ and category number, every area open under that same title and category (Hebrew 
 catalog's ids), or an empty body when nothing is active. `history(events)`:
 `AlertsHistory.json` — every `open` (one entry per area and alert, as the feed lists them) and
 every window an all-clear ended (the feed's "… - האירוע הסתיים" entry, which its consumers use
-to end an alert), newest first, with `alertDate` in Israel local time. Category numbers come
-from hfc.py's tables.
+to end an alert), newest first, never an alert recorded as `superseded` (an all-clear had ended
+it before it arrived: the feed's consumers would take its entry for a new alert), with
+`alertDate` in Israel local time. Category numbers come from hfc.py's tables. Each window is
+one hazard of one area (domain/hazards.py), so the feed's "event ended" for an area lists
+only the windows it ended.
 
 Plain UTF-8 JSON without a BOM (RFC 8259): consumers of the real feed strip the BOM its realtime
 file carries, and every JSON parser reads a body without one.
@@ -61,6 +64,8 @@ ENDED_SUFFIX = " - האירוע הסתיים"  # how the feed titles the end of 
 
 
 def _entry(event: dict[str, Any]) -> dict[str, Any] | None:
+    if event.get("superseded"):
+        return None  # ended before it arrived: the feed's consumers would read it as an alert
     if event["kind"] == "open":
         return {"alertDate": alert_date(_when(event)), "title": _title(event),
                 "data": event["location"], "category": history_number(event["category"])}

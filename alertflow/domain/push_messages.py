@@ -24,7 +24,8 @@ def phase(event: Mapping[str, Any]) -> str | None:
     """The notice an event is worth to a background phone, or None (it does not wake one).
 
     An alert's window opening (or an early warning) and an all-clear wake the phone; a window
-    that simply ran out does not, nor does a late event (history, not a warning).
+    that simply ran out does not, nor does a late event (history, not a warning; a
+    `superseded` one is always `late` too).
     """
     if event.get("late"):
         return None
@@ -73,6 +74,7 @@ def _item(notice: Notice, lang: str) -> dict[str, Any]:
         "name": names.get(lang) or names.get("he") or location,
         "zone": zone_names.get(lang) or event.get("zone"),
         "category": event.get("category"),
+        "hazard": event.get("hazard"),
         "type": event.get("type"),
         "shelter_seconds": event.get("shelter_seconds"),
         "started_at": event.get("started_at"),

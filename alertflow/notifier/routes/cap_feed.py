@@ -47,7 +47,7 @@ def routes(context: RouteContext) -> list[BaseRoute]:
                          headers={"Retry-After": "1"})
         for event in reversed(recent.events):
             if (event["kind"] == "close" and str(event["incident_id"]) == incident_id
-                    and event.get("reason") == "cancelled"):
+                    and event.get("reason") == "cancelled" and not event.get("superseded")):
                 return Response(cap_out.cancel(event, context.catalog), media_type=CAP_MEDIA_TYPE)
         return error(404, "no such alert window", "incident_id",
                      "not open, and not cancelled among the recent events")
