@@ -231,3 +231,108 @@ async def test_concurrent_applies_each_get_their_own_outcome(
     second = await apply_round("b")
     assert sorted(second) == [("duplicate", 0)] * 20 + [("new", 1)] * 20
     assert (await store.snapshot()).seq == 40
+
+
+# -- Hazards (issue 23): an incident is an area under one hazard; an all-clear ends what it
+# refers to, for its own source; nothing accepted is invisible.
+
+FEED_ENDED = "ירי רקטות וטילים - האירוע הסתיים"  # the national feed's "event ended"
+
+
+async def test_rockets_then_an_earthquake_are_two_windows_each_with_its_guidance(
+    store_under_test: StoreUnderTest,
+) -> None:
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+    assert await store.apply(alert("r", [ABU_GHOSH], now, 600, alert_type="Rocket Alert"),
+                             now) == ("new", 1)
+    assert await store.apply(alert("q", [ABU_GHOSH], now + 1_000, 120,
+                                   alert_type="Earthquake", source="seismic"), now) == ("new", 1)
+    # An early warning joins the rocket window it warned of; a drill never does.
+    await store.apply(alert("w", [ABU_GHOSH], now + 2_000, 600,
+                            alert_type="Early warning"), now)
+    await store.apply(alert("d", [ABU_GHOSH], now + 3_000, 60, alert_type="Drill"), now)
+    incidents = {i["hazard"]: i for i in (await store.snapshot()).incidents}
+    assert set(incidents) == {"aerial", "earthquake", "drill"}
+    rockets, quake = incidents["aerial"], incidents["earthquake"]
+    assert (rockets["category"], rockets["alert_id"], rockets["alert_count"]) == (
+        "missiles", "r", 2)
+    assert (rockets["ends_at"], quake["ends_at"]) == (now + 602_000, now + 121_000)
+    assert (quake["category"], quake["alert_id"], quake["alert_count"]) == ("earthquake", "q", 1)
+    assert incidents["drill"]["category"] == "drill"
+    assert len({i["incident_id"] for i in incidents.values()}) == 3
+    opens = (await store.events_after(0, 10)).events
+    assert [(e["alert_id"], e["hazard"], e["category"]) for e in opens] == [
+        ("r", "aerial", "missiles"), ("q", "earthquake", "earthquake"),
+        ("w", "aerial", "missiles"), ("d", "drill", "drill")]
+    # Each ends on its own: the earthquake's window first, the rockets' later.
+    sweep = await store.sweep(now + 121_000)
+    assert (sweep.closed, sweep.still_open) == (2, 1)
+    assert [i["hazard"] for i in (await store.snapshot()).incidents] == ["aerial"]
+
+
+async def test_an_earthquake_issued_before_a_rocket_all_clear_arriving_after_it_opens(
+    store_under_test: StoreUnderTest,
+) -> None:
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+    await store.apply(alert("r", [ABU_GHOSH], now, 600, alert_type="Rocket Alert"), now)
+    assert await store.apply(alert("c", [ABU_GHOSH], now + 5_000, 0, kind="cancel",
+                                   alert_type="Rocket Alert"), now) == ("cancel", 1)
+    # Issued 1 s before the all-clear, by the same source even: another hazard, so it opens.
+    assert await store.apply(alert("q", [ABU_GHOSH], now + 4_000, 120,
+                                   alert_type="Earthquake"), now) == ("new", 1)
+    (incident,) = (await store.snapshot()).incidents
+    assert (incident["hazard"], incident["category"], incident["alert_id"]) == (
+        "earthquake", "earthquake", "q")
+
+
+async def test_the_feeds_event_ended_closes_the_rocket_window_only(
+    store_under_test: StoreUnderTest,
+) -> None:
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+    await store.apply(alert("r", [ABU_GHOSH], now, 600, alert_type="ירי רקטות וטילים",
+                            source="hfc"), now)
+    await store.apply(alert("q", [ABU_GHOSH], now, 600, alert_type="רעידת אדמה",
+                            source="hfc"), now)
+    assert await store.apply(alert("end", [ABU_GHOSH], now + 1_000, 0, kind="cancel",
+                                   alert_type=FEED_ENDED, source="hfc"), now) == ("cancel", 1)
+    close = (await store.events_after(2, 10)).events[0]
+    assert (close["kind"], close["reason"], close["hazard"], close["alert_id"]) == (
+        "close", "cancelled", "aerial", "end")
+    (incident,) = (await store.snapshot()).incidents
+    assert (incident["hazard"], incident["alert_id"]) == ("earthquake", "q")
+    # An all-clear that names the earthquake ends it.
+    assert await store.apply(alert("end-q", [ABU_GHOSH], now + 2_000, 0, kind="cancel",
+                                   alert_type="Earthquake", source="hfc"), now) == ("cancel", 1)
+    assert (await store.snapshot()).incidents == []
+
+
+async def test_an_alert_superseded_by_its_sources_all_clear_is_recorded_not_shown(
+    store_under_test: StoreUnderTest,
+) -> None:
+    store = store_under_test.store
+    now = int(time.time() * 1000)
+    await store.apply(alert("c", [ABU_GHOSH], now, 0, kind="cancel", alert_type="all clear"),
+                      now)
+    assert await store.apply(alert("old", [ABU_GHOSH], now - 1_000, 600), now) == (
+        "superseded", 2)
+    assert (await store.snapshot()).incidents == []  # no active window
+    history = await store.recent_events(100, EventFilter(locations=frozenset({ABU_GHOSH})))
+    assert [(e["kind"], e["alert_id"], e.get("superseded"), e.get("late"), e["hazard"])
+            for e in history.events] == [("open", "old", True, True, "aerial"),
+                                         ("close", None, True, True, "aerial")]
+    opened, closed = history.events
+    assert opened["incident_id"] == closed["incident_id"] == str(opened["seq"])
+    assert closed["reason"] == "cancelled"
+    assert (await store.sweep(now + 700_000)).closed == 0  # nothing left to close
+    # Another source's alert, issued as early, is shown: the all-clear was not its own.
+    assert await store.apply(alert("other", [ABU_GHOSH], now - 1_000, 600, source="cap"),
+                             now) == ("new", 1)
+    (incident,) = (await store.snapshot()).incidents
+    assert (incident["alert_id"], incident["source"]) == ("other", "cap")
+    # ...and the first source's all-clear leaves that window alone.
+    assert await store.apply(alert("c2", [ABU_GHOSH], now + 1_000, 0, kind="cancel",
+                                   alert_type="all clear"), now) == ("cancel", 0)
+    assert len((await store.snapshot()).incidents) == 1

@@ -173,3 +173,60 @@ async def test_500_alerts_reach_every_client_exactly_once(scaled_pipeline: Pipel
         assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
         assert seqs == reference  # every client saw the same stream
         await client.disconnect()
+
+
+async def test_rockets_then_an_earthquake_two_incidents_in_a_later_clients_snapshot(
+    pipeline: Pipeline,
+) -> None:
+    """An incident is an area under one hazard (issue 23): each keeps its own guidance,
+    countdown and end, live and in the snapshot of a client that connects afterwards."""
+    watcher = await Collector(pipeline.notifier_urls[0]).connect()
+    rockets = alert_body("Abu Ghosh", duration_s=600, type="Rocket Alert")
+    quake = alert_body("Abu Ghosh", duration_s=120, type="Earthquake",
+                       instructions="Leave the building for open ground")
+    for body in (rockets, quake):
+        assert (await pipeline.post(body))[0] == 202
+    await watcher.wait_for(lambda c: len(c.opens()) == 2, what="two opens")
+    assert {(e["hazard"], e["category"]) for e in watcher.opens()} == {
+        ("aerial", "missiles"), ("earthquake", "earthquake")}
+    later = await Collector(pipeline.notifier_urls[0]).connect()
+    await later.wait_for(lambda c: bool(c.snapshots), what="the snapshot on connect")
+    incidents = {i["hazard"]: i for i in later.snapshots[0]["incidents"]}
+    assert set(incidents) == {"aerial", "earthquake"}
+    assert incidents["aerial"]["location"] == incidents["earthquake"]["location"] == ABU_GHOSH
+    assert (incidents["aerial"]["category"], incidents["aerial"]["alert_id"]) == (
+        "missiles", rockets["id"])
+    assert (incidents["earthquake"]["category"], incidents["earthquake"]["alert_id"]) == (
+        "earthquake", quake["id"])
+    for hazard, seconds in (("aerial", 600), ("earthquake", 120)):  # each its own countdown
+        assert incidents[hazard]["ends_at"] - incidents[hazard]["started_at"] == seconds * 1000
+    assert incidents["aerial"]["incident_id"] != incidents["earthquake"]["incident_id"]
+    await watcher.disconnect()
+    await later.disconnect()
+
+
+async def test_a_superseded_alert_is_in_the_areas_events_and_opens_no_window(
+    pipeline: Pipeline,
+) -> None:
+    """A same-source rocket alert issued before a rocket all-clear and arriving after it: in
+    the area's `GET /v1/events` with `superseded: true`, and no active window."""
+    watcher = await Collector(pipeline.notifier_urls[0]).connect()
+    cancel = {"type": "Rocket Alert", "kind": "cancel", "location": "Abu Ghosh",
+              "issued_at": now_iso(0)}
+    assert (await pipeline.post(cancel))[0] == 202
+    old = alert_body("Abu Ghosh", duration_s=600, issued_at=now_iso(-1))
+    assert (await pipeline.post(old))[0] == 202
+    await watcher.wait_for(lambda c: len(c.closes()) == 1, what="the superseded record")
+    async with aiohttp.ClientSession() as session, session.get(
+            pipeline.notifier_urls[0] + "/v1/events",
+            params={"locations": "Abu Ghosh"}) as response:
+        assert response.status == 200
+        events = (await response.json())["events"]
+    mine = [e for e in events if e["alert_id"] == old["id"]]
+    assert [(e["kind"], e.get("superseded"), e.get("late")) for e in mine] == [
+        ("open", True, True)]
+    later = await Collector(pipeline.notifier_urls[0]).connect()
+    await later.wait_for(lambda c: bool(c.snapshots), what="the snapshot on connect")
+    assert later.snapshots[0]["incidents"] == []
+    await watcher.disconnect()
+    await later.disconnect()
