@@ -7,11 +7,15 @@ Keys: P.."seq" (last event seq), P.."epoch" (id of this stream's history: new wh
 have been rolled back, see `ensure_epoch` in common.lua), P.."replid" (the replication id the
 epoch belongs to), P.."epoch_seq" and P.."epoch_snapshot" (where the epoch began and the
 incidents open there), P.."stream"
-(events, entry id "<seq>-0", field "e" = the event JSON), P.."due" (zset location → ends_at),
-P.."inc:"..loc (hash: the open incident; alert fields "a:<id>" = a JSON record {i: issued,
-e: ends, t: type, c: category, n: source_name, f: cause fragment}, written with cjson.encode and
-read with cjson.decode; "types" a JSON array),
-P.."seen:"..id (dedup claim, TTL), P.."ct:"..loc (cancelled-through time, TTL),
+(events, entry id "<seq>-0", field "e" = the event JSON), P.."wdue" (zset "<hazard>:<loc>" →
+ends_at), P.."win:<hazard>:<loc>" (hash: the open window of one hazard in one area, "hz" its
+hazard; alert fields "a:<id>" = a JSON record {i: issued, e: ends, t: type, c: category,
+n: source_name, f: cause fragment, g: group, s: source}, written with cjson.encode and read
+with cjson.decode; "types" a JSON array), P.."wgrp:"..group (set of "<hazard>:<loc>"),
+P.."seen:"..id (dedup claim, TTL), P.."wct:<hazard>:<len(source)>:<source>:<loc>" (the source's
+all-clear time for that hazard and area, TTL). Windows from before hazards (P.."inc:"..loc,
+P.."due", P.."grp:", P.."ct:"..loc) are still read, swept and ended until they end
+(docs/protocol.md, "Redis keys and upgrading").
 channel P.."events" (a JSON array of the events of one call).
 
 Events are built by concatenating JSON that an encoder produced (Python's fragments, cjson's

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
+
+import pytest
 
 from alertflow.backends.redis_store import RedisStateStore
 from alertflow.domain.alert import Alert
@@ -336,3 +339,46 @@ async def test_an_alert_superseded_by_its_sources_all_clear_is_recorded_not_show
     assert await store.apply(alert("c2", [ABU_GHOSH], now + 1_000, 0, kind="cancel",
                                    alert_type="all clear"), now) == ("cancel", 0)
     assert len((await store.snapshot()).incidents) == 1
+
+
+async def test_windows_of_a_version_before_hazards_are_shown_swept_and_ended(
+    store_under_test: StoreUnderTest,
+) -> None:
+    """Upgrade: a window an older processor opened (keys `inc:<area>`/`due`, no hazard) is in
+    the snapshot with the hazard of its category, ended by an all-clear for the area as then,
+    and otherwise closed by the sweeper at its end; new alerts open windows of their own."""
+    store = store_under_test.store
+    if not isinstance(store, RedisStateStore):
+        pytest.skip("the key layout is Redis's")
+    now = int(time.time() * 1000)
+    root, client = store._root, store._redis
+
+    async def legacy_window(location: str, alert_id: str, ends: int) -> None:
+        cause = ('"title":null,"instructions":null,"alert_id":"' + alert_id + '","issued_at":'
+                 f'{now},"received_at":{now},"source":"radar"')
+        record = json.dumps({"i": now, "e": ends, "t": "Rocket Alert", "c": "missiles",
+                             "n": location, "f": cause, "g": ""})
+        await client.hset(root + "inc:" + location, mapping={
+            "iid": alert_id, "loc": store._location_fragment(location), "started": now,
+            "ends": ends, "count": 1, "last_rank": 1, "last_issued": now, "last_id": alert_id,
+            "last_type": "Rocket Alert", "last_cat": "missiles",
+            "last_name": json.dumps(location), "last_frag": cause,
+            "types": '["Rocket Alert"]', "a:" + alert_id: record})
+        await client.zadd(root + "due", {location: ends})
+
+    await legacy_window(ABU_GHOSH, "900", now + 600_000)
+    await legacy_window(ABU_SNAN, "901", now + 30_000)
+    (await store.apply(alert("new", [ABU_SNAN], now + 1, 600), now))
+    views = sorted((i["location"], i["hazard"], i["incident_id"])
+                   for i in (await store.snapshot()).incidents)
+    assert views == [(ABU_GHOSH, "aerial", "900"), (ABU_SNAN, "aerial", "1"),
+                     (ABU_SNAN, "aerial", "901")]
+    # An all-clear (any source, as before) ends the old window; the sweeper the other.
+    assert await store.apply(alert("c", [ABU_GHOSH], now + 2, 0, kind="cancel",
+                                   alert_type="all clear", source="hfc"), now) == ("cancel", 1)
+    sweep = await store.sweep(now + 30_000)
+    assert (sweep.closed, sweep.still_open) == (1, 1)
+    closes = [e for e in (await store.events_after(0, 10)).events if e["kind"] == "close"]
+    assert [(e["incident_id"], e["reason"], e["hazard"]) for e in closes] == [
+        ("900", "cancelled", "aerial"), ("901", "expired", "aerial")]
+    assert [i["incident_id"] for i in (await store.snapshot()).incidents] == ["1"]
