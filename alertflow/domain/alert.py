@@ -316,7 +316,11 @@ def _normalize_v1(
         id=item.id or str(uuid.uuid4()),
         kind=kind,
         type=item.type,
-        category="all_clear" if kind == "cancel" else category,
+        # A cancel is filed under `all_clear`, unless its source named the category whose
+        # hazard it ends (`{"kind": "cancel", "category": "earthquake"}`): the processor reads
+        # that (domain/hazards.py); processors before hazards ignore a cancel's category.
+        category=(category if kind == "alert" or category not in ("all_clear", "general")
+                  else "all_clear"),
         locations=placed.locations,
         issued_at=issued_at,
         duration_s=(item.duration_s or 0) if kind == "alert" else 0,
