@@ -2,7 +2,7 @@
 // resume positions and subscriptions. No DOM, no socket, no clock: callers pass `now` and the
 // catalogue, and get back what changed, so tests/js/dashboard-protocol.test.mjs runs it in Node.
 
-import { categoryOf, mostUrgent } from "./guidance.js";
+import { categoryOf, mostUrgent, urgency } from "./guidance.js";
 
 export const HISTORY_LIMIT = 300; // rows kept in the history list (per visible filter)
 export const HISTORY_KEEP = 3000; // events kept in memory: 24 h of my areas on a busy day
@@ -10,7 +10,10 @@ export const HISTORY_KEEP = 3000; // events kept in memory: 24 h of my areas on 
 /** A fresh model: what the server has told this page so far. */
 export function createModel() {
   return {
-    active: new Map(), // location -> incident (see toIncident)
+    active: new Map(), // location -> the most urgent of its open windows (see toIncident)
+    // location -> hazard -> incident: every open window of the area, one per hazard (an area
+    // under rockets and an earthquake has two); `active` shows the most urgent of them.
+    windows: new Map(),
     closedReason: new Map(), // location -> reason of the close whose row is fading
     epoch: null, // epoch of the last snapshot
     lastSeq: null, // position of the last event or snapshot applied
@@ -180,26 +183,58 @@ export function toIncident(src, prev, catalog, now) {
   };
 }
 
+/** The window's hazard (older servers send none: one window per area). */
+const hazardOf = (src) => (typeof src.hazard === "string" ? src.hazard : "");
+
+/** The window an area shows: the most urgent of its open ones, the latest on a tie. */
+function shownWindow(byHazard) {
+  let best = null;
+  for (const incident of byHazard.values()) {
+    if (best === null || urgency(incident.category) < urgency(best.category)
+        || (urgency(incident.category) === urgency(best.category)
+            && (incident.issued_at ?? 0) > (best.issued_at ?? 0))) best = incident;
+  }
+  return best;
+}
+
+/** Set `model.active` from `model.windows`: one shown window per area. */
+function showWindows(model) {
+  const active = new Map();
+  for (const [location, byHazard] of model.windows) {
+    const shown = shownWindow(byHazard);
+    if (shown) active.set(location, shown);
+  }
+  model.active = active;
+}
+
 /**
- * Replace the active set; `keep(incident)` keeps current entries the snapshot does not name.
- * Returns the locations that left the set.
+ * Replace the open windows; `keep(incident)` keeps current ones the snapshot does not name.
+ * Returns the locations that left the set. The same rule as live events (`applyEvent`), so
+ * the page shows the same after a reload.
  */
 function replaceActive(model, incidents, catalog, now, keep = null) {
   const next = new Map();
   for (const src of incidents) {
     if (!src || typeof src.location !== "string") continue;
-    const prev = model.active.get(src.location);
+    const hazard = hazardOf(src);
+    const prev = model.windows.get(src.location)?.get(hazard) ?? null;
     const incident = toIncident(src, prev, catalog, now);
     if (prev && prev.incident_id === incident.incident_id) incident.seenAt = prev.seenAt;
-    next.set(src.location, incident);
+    if (!next.has(src.location)) next.set(src.location, new Map());
+    next.get(src.location).set(hazard, incident);
   }
   if (keep) {
-    for (const [location, incident] of model.active) {
-      if (!next.has(location) && keep(incident)) next.set(location, incident);
+    for (const [location, byHazard] of model.windows) {
+      for (const [hazard, incident] of byHazard) {
+        if (next.get(location)?.has(hazard) || !keep(incident)) continue;
+        if (!next.has(location)) next.set(location, new Map());
+        next.get(location).set(hazard, incident);
+      }
     }
   }
   const gone = [...model.active.keys()].filter((location) => !next.has(location));
-  model.active = next;
+  model.windows = next;
+  showWindows(model);
   return gone;
 }
 
@@ -240,16 +275,29 @@ export function applyAck(model, ack, sub, catalog, now) {
 /** One event on the active set: 'open', 'close' (with its reason) or null when it changed nothing. */
 function applyEvent(model, ev, catalog, now) {
   const location = ev.location;
+  const hazard = hazardOf(ev);
+  const byHazard = model.windows.get(location) ?? new Map();
   if (ev.kind === "open") {
-    const prev = model.active.get(location);
+    const prev = byHazard.get(hazard);
     model.closedReason.delete(location);
-    model.active.set(location, toIncident(ev, prev && prev.incident_id === ev.incident_id ? prev : null, catalog, now));
+    byHazard.set(hazard, toIncident(ev, prev && prev.incident_id === ev.incident_id ? prev : null, catalog, now));
+    model.windows.set(location, byHazard);
+    model.active.set(location, shownWindow(byHazard));
     return "open";
   }
   if (ev.kind === "close") {
-    const prev = model.active.get(location);
-    // A close for an older window of this area must not end the current one.
+    const prev = byHazard.get(hazard);
+    // A close for an older window (of this area and hazard) must not end the current one.
     if (prev && ev.incident_id && prev.incident_id && prev.incident_id !== ev.incident_id) return null;
+    byHazard.delete(hazard);
+    if (byHazard.size) {
+      // Another hazard's window of the area is still open: the area stays under alert, now
+      // showing that window (a close that changed what the area shows, not the area's end).
+      if (!prev) return null;
+      model.active.set(location, shownWindow(byHazard));
+      return "close";
+    }
+    model.windows.delete(location);
     model.active.delete(location);
     model.closedReason.set(location, ev.reason);
     return "close";

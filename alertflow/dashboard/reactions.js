@@ -72,9 +72,11 @@ export function react(events, replay) {
   const now = serverNow();
   const active = state.model.active;
   const mineOn = hasMine(state.prefs);
-  // Opens whose window is still open once the whole batch is applied.
+  // Opens whose window is still open once the whole batch is applied (any of the area's
+  // hazards: an earthquake in an area under rockets still rings).
+  const windowOf = (ev) => state.model.windows.get(ev.location)?.get(ev.hazard ?? "");
   const opens = events.filter(
-    (ev) => ev.kind === "open" && active.get(ev.location)?.incident_id === (ev.incident_id ?? null),
+    (ev) => ev.kind === "open" && windowOf(ev)?.incident_id === (ev.incident_id ?? null),
   );
   const closes = events.filter((ev) => ev.kind === "close" && !active.has(ev.location));
   const clears = closes.filter(
@@ -82,7 +84,8 @@ export function react(events, replay) {
   );
   const ended = closes.filter((ev) => ev.reason !== "cancelled");
   const mine = (ev) => mineOn && isMine(state.prefs, ev.location, zoneOf(ev.location, ev.zone));
-  const categoryOfEvent = (ev) => active.get(ev.location)?.category ?? "general";
+  const categoryOfEvent = (ev) => windowOf(ev)?.category ?? active.get(ev.location)?.category
+    ?? "general";
 
   const mineOpens = byCategory(opens.filter(mine), categoryOfEvent);
   const otherOpens = byCategory(opens.filter((ev) => !mine(ev)), categoryOfEvent);

@@ -198,3 +198,29 @@ test("an incident keeps the name its source wrote (the whole country's, for a na
   const later = toIncident(open(2, "אשקלון", { issued_at: NOW }), incident, catalog, NOW);
   assert.equal(later.source_name, "ברחבי הארץ");
 });
+
+test("two hazards of one area: the most urgent shows, and one's end never hides the other", () => {
+  const rockets = open(1, "a", { hazard: "aerial", incident_id: "i-r", category: "missiles" });
+  const quake = open(2, "a", { hazard: "earthquake", incident_id: "i-q", category: "earthquake" });
+  const live = createModel();
+  applyAlerts(live, [rockets, quake], catalog, NOW);
+  // After a reload the snapshot lists both windows: the page shows the same.
+  const reloaded = createModel();
+  applySnapshot(reloaded, { epoch: "e", seq: 2, incidents: [quake, rockets] }, catalog, NOW);
+  for (const model of [live, reloaded]) {
+    assert.equal(model.active.get("a").incident_id, "i-r");  // rockets before an earthquake
+    assert.deepEqual([...model.windows.get("a").keys()].sort(), ["aerial", "earthquake"]);
+  }
+  // The earthquake's window ending first leaves the area under the rockets' alert.
+  const quakeEnd = close(3, "a", { hazard: "earthquake", incident_id: "i-q" });
+  applyAlerts(live, [quakeEnd], catalog, NOW);
+  assert.equal(live.active.get("a").incident_id, "i-r");
+  assert.equal(live.closedReason.has("a"), false);
+  // And the rockets' all-clear, applied while the earthquake is still open, shows the quake.
+  applyAlerts(reloaded, [close(3, "a", { hazard: "aerial", incident_id: "i-r", reason: "cancelled" })],
+    catalog, NOW);
+  assert.equal(reloaded.active.get("a").incident_id, "i-q");
+  applyAlerts(live, [close(4, "a", { hazard: "aerial", incident_id: "i-r" })], catalog, NOW);
+  assert.equal(live.active.has("a"), false);
+  assert.equal(live.closedReason.get("a"), "expired");
+});
