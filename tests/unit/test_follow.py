@@ -6,58 +6,19 @@ each step is what is checked.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
-
 import aiohttp
 import pytest
 
-from alertflow.backends.ports import BrokerUnavailable
 from alertflow.catalog import load_catalog
-from alertflow.domain.alert import Alert
 from alertflow.follow.poller import FollowConfig, Follower, PollFailed
 from alertflow.settings import DEFAULT_SETTINGS
 from tests.feed_samples import EARLY_WARNING_TITLE, ENDED_TITLE, MISSILES_TITLE, realtime
 from tests.feed_server import FeedServer
+from tests.unit.conftest import Recorder
 
 CATALOG = load_catalog()
 RULES = DEFAULT_SETTINGS.ingest_rules()
 AREAS = ["שדרות, איבים", "אשקלון - דרום"]
-
-
-class Recorder:
-    """A publisher that keeps what it confirmed, and can refuse like a broker that is down."""
-
-    def __init__(self) -> None:
-        self.alerts: list[Alert] = []
-        self.down = False
-
-    @property
-    def ready(self) -> bool:
-        return not self.down
-
-    async def start(self) -> None:
-        return None
-
-    async def publish(self, alerts: Sequence[Alert]) -> None:
-        if self.down:
-            raise BrokerUnavailable("broker down (test)")
-        self.alerts.extend(alerts)
-
-    async def close(self) -> None:
-        return None
-
-
-@pytest.fixture
-def feed() -> Iterator[FeedServer]:
-    server = FeedServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def follower(feed: FeedServer, publisher: Recorder) -> Follower:

@@ -4,8 +4,6 @@ the feed's wording drift the day it does."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
-
 import aiohttp
 import pytest
 import structlog
@@ -13,12 +11,12 @@ from prometheus_client import REGISTRY
 
 from alertflow import metrics
 from alertflow.catalog import load_catalog
-from alertflow.domain.alert import Alert
 from alertflow.follow.poller import FollowConfig, Follower
 from alertflow.listener import hfc_feed
 from alertflow.settings import DEFAULT_SETTINGS
 from tests.feed_samples import ENDED_TITLE, MISSILES_TITLE, realtime
 from tests.feed_server import FeedServer
+from tests.unit.conftest import Recorder
 
 CATALOG = load_catalog()
 RULES = DEFAULT_SETTINGS.ingest_rules()
@@ -69,37 +67,6 @@ def test_the_labels_are_bounded_and_long_titles_cut() -> None:
     assert counted("other") - before == 11  # the cut one took a label first
     metrics.count_unknown_titles([titles[0]], source="hfc", via="test")  # labelled: stays so
     assert counted(titles[0]) == 2
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.alerts: list[Alert] = []
-
-    @property
-    def ready(self) -> bool:
-        return True
-
-    async def start(self) -> None:
-        return None
-
-    async def publish(self, alerts: Sequence[Alert]) -> None:
-        self.alerts.extend(alerts)
-
-    async def close(self) -> None:
-        return None
-
-
-@pytest.fixture
-def feed() -> Iterator[FeedServer]:
-    server = FeedServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 async def test_the_follower_counts_a_title_once_per_document_that_brings_it(
